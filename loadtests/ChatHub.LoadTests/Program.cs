@@ -1,1 +1,105 @@
-return 0;
+using ChatHub.LoadTests.Cli;
+using ChatHub.LoadTests.Reporting;
+using ChatHub.LoadTests.Scenarios.Chat;
+using ChatHub.LoadTests.Scenarios.Connections;
+using ChatHub.LoadTests.Scenarios.Fanout;
+using ChatHub.LoadTests.Scenarios.SlowConsumer;
+
+namespace ChatHub.LoadTests;
+
+internal static class Program
+{
+    private const string Usage = """
+        ChatHub load tests: scenarios against a running ChatHub server (JSON format, /ws).
+
+        usage: ChatHub.LoadTests <scenario> [--flag value ...]
+
+        common flags:
+          --url URL            server base URL (default http://127.0.0.1:8080/); connections may repeat it
+          --server-pid PID     the server's process id, for RSS and CPU from /proc (one per --url)
+          --out DIR            where <label>.json and <label>.md go (default loadtests/results)
+          --label NAME         file name of the result (default: the scenario name)
+
+        scenarios:
+          connections   idle connections ramped in steps against server memory, with a PNG plot
+                        --steps 0,1000,2000,5000,10000,15000,19500  --rooms 500  --workers N (0 = in-process)
+                        --sources 127.0.0.2,127.0.0.3  --concurrency 100  --settle-seconds 20  --plot FILE.png
+          fanout        one sender, M members, K messages, window W
+                        --members 200 --messages 5000 --warmup-messages 500 --window 32 --text-chars 64
+          chat          N connections in R rooms, each sending at a fixed rate (open loop)
+                        --connections 1000 --rooms 50 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
+          slow-consumer one member stops reading in a busy room; expects a 1013 close
+                        --members 10 --senders 2 --rate 200 --text-chars 4000 --slow-rcvbuf 65536
+          report        put the latest results' Markdown into docs/benchmarks.md
+                        --results loadtests/results --doc docs/benchmarks.md --labels a,b,c
+
+        Exit code: 0 pass, 1 a protocol violation, loss or failure, 2 bad usage.
+        fanout and slow-consumer need a server that allows a fast sender, e.g.
+          --ChatHub:Limits:MessagesPerSecond=1000000 --ChatHub:Limits:MessageBurst=1000000
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        string command = "dotnet loadtests/ChatHub.LoadTests/bin/Release/net10.0/ChatHub.LoadTests.dll " + string.Join(' ', args);
+        try
+        {
+            if (args[0] == "worker")
+            {
+                return await WorkerCommand.RunAsync(Console.In, Console.Out, cts.Token);
+            }
+            var cl = new CommandLine(args.Skip(1));
+            string outDirectory = cl.String("out", Path.Combine("loadtests", "results"));
+            IScenarioResult result;
+            switch (args[0])
+            {
+                case "connections":
+                    var connections = ConnectionsOptions.From(cl, command, outDirectory);
+                    cl.EnsureAllUsed();
+                    result = await ConnectionsScenario.RunAsync(connections, cts.Token);
+                    break;
+                case "fanout":
+                    var fanout = FanoutOptions.From(cl, command);
+                    cl.EnsureAllUsed();
+                    result = await FanoutScenario.RunAsync(fanout, cts.Token);
+                    break;
+                case "chat":
+                    var chat = ChatOptions.From(cl, command);
+                    cl.EnsureAllUsed();
+                    result = await ChatScenario.RunAsync(chat, cts.Token);
+                    break;
+                case "slow-consumer":
+                    var slow = SlowConsumerOptions.From(cl, command);
+                    cl.EnsureAllUsed();
+                    result = await SlowConsumerScenario.RunAsync(slow, cts.Token);
+                    break;
+                case "report":
+                    string results = cl.String("results", Path.Combine("loadtests", "results"));
+                    string doc = cl.String("doc", Path.Combine("docs", "benchmarks.md"));
+                    IReadOnlyList<string> labels = cl.List("labels");
+                    cl.EnsureAllUsed();
+                    return ReportCommand.Run(results, doc, labels.Count > 0 ? labels : ["connections", "fanout", "chat", "slow-consumer"], Console.Out);
+                default:
+                    throw new UsageException($"unknown scenario '{args[0]}'");
+            }
+            ResultWriter.Write(result, outDirectory, Console.Out);
+            return result.Passed ? 0 : 1;
+        }
+        catch (UsageException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace ChatHub.LoadTests.Measurement;
+
+/// <summary>
+/// CPU over a phase. Percentages are of one core (200 % = both cores of a 2-core box); the server
+/// figure comes from /proc/PID/stat in 10 ms ticks, so short phases are coarse.
+/// </summary>
+internal sealed class CpuUsage
+{
+    public double ElapsedSeconds { get; set; }
+    public double? ServerCpuSeconds { get; set; }
+    public double? ServerCpuPercentOfOneCore { get; set; }
+    /// <summary>Server CPU per unit of work (a delivery, for fan-out and chat).</summary>
+    public double? ServerCpuMicrosecondsPerUnit { get; set; }
+    public double GeneratorCpuSeconds { get; set; }
+    public double GeneratorCpuPercentOfOneCore { get; set; }
+    public int Cores { get; set; }
+}

@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+
+namespace ChatHub.LoadTests.Reporting;
+
+/// <summary>What every result file carries: which scenario, the exact command, where and when.</summary>
+internal sealed class RunInfo
+{
+    public string Scenario { get; set; } = "";
+    public string Label { get; set; } = "";
+    public string Command { get; set; } = "";
+    public DateTime StartedUtc { get; set; }
+    public int Cores { get; set; }
+    public string Os { get; set; } = "";
+    public string Runtime { get; set; } = "";
+
+    public static RunInfo Create(string scenario, string? label, string? command) => new()
+    {
+        Scenario = scenario,
+        Label = label ?? scenario,
+        Command = command ?? "(called in-process)",
+        StartedUtc = DateTime.UtcNow,
+        Cores = Environment.ProcessorCount,
+        Os = RuntimeInformation.OSDescription,
+        Runtime = RuntimeInformation.FrameworkDescription,
+    };
+}

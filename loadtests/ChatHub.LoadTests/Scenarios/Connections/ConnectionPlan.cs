@@ -1,0 +1,27 @@
+using System.Net;
+using ChatHub.LoadTests.Protocol;
+
+namespace ChatHub.LoadTests.Scenarios.Connections;
+
+/// <summary>
+/// Where connection number i goes: server i mod S, room i mod R, source address (i div S) mod A.
+/// Serialized to worker processes, so every process agrees on the same global numbering.
+/// </summary>
+internal sealed class ConnectionPlan
+{
+    public List<string> Urls { get; set; } = [];
+    public List<string> Sources { get; set; } = [];
+    public int Rooms { get; set; } = 500;
+    public string RoomPrefix { get; set; } = "r";
+    public int Concurrency { get; set; } = 100;
+    public int ConnectTimeoutMs { get; set; } = 15000;
+
+    public Uri UriFor(int index)
+    {
+        var baseUrl = new Uri(Urls[index % Urls.Count]);
+        return ChatHubUris.WebSocket(baseUrl, null, [RoomPrefix + (index % Rooms).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+    }
+
+    public IPAddress? SourceFor(int index) =>
+        Sources.Count == 0 ? null : IPAddress.Parse(Sources[index / Urls.Count % Sources.Count]);
+}

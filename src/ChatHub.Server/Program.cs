@@ -1,1 +1,4 @@
-return 0;
+using ChatHub.Server;
+
+var app = ChatHubApp.Build(args);
+await app.RunAsync();

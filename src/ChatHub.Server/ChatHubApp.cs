@@ -1,0 +1,93 @@
+using ChatHub.Server.Configuration;
+using ChatHub.Server.Connections;
+using ChatHub.Server.Hosting;
+using ChatHub.Server.Observability;
+using ChatHub.Server.Rooms;
+using ChatHub.Server.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace ChatHub.Server;
+
+/// <summary>
+/// Builds the ChatHub server. <c>Program</c> runs it; tests and load tests build it in-process with their own
+/// arguments (e.g. <c>--urls=http://127.0.0.1:0</c>) and talk to it over real sockets.
+/// </summary>
+public static class ChatHubApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // appsettings.json and the client ship beside the binary, wherever it is started from.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.UseChatHubLogging();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        AddChatHubServices(builder.Services, builder.Configuration);
+
+        var app = builder.Build();
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = ClientFiles() });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = ClientFiles() });
+        app.Map("/ws", (HttpContext http, WebSocketEndpoint endpoint) => endpoint.HandleAsync(http));
+        app.MapChatHubHttp();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    /// <summary>The address the server really listens on (after start), e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public static Uri GetBaseAddress(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First().TrimEnd('/') + "/");
+    }
+
+    private static void AddChatHubServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ChatHubOptions>()
+            .Bind(configuration.GetSection(ChatHubOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
+                "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ChatMetrics>();
+        services.AddSingleton<ServerLifecycle>();
+        services.AddSingleton<IHistoryStore>(sp =>
+            sp.GetRequiredService<IOptions<ChatHubOptions>>().Value.Storage.Provider switch
+            {
+                StorageProvider.Memory => ActivatorUtilities.CreateInstance<InMemoryHistoryStore>(sp),
+                _ => ActivatorUtilities.CreateInstance<SqliteHistoryStore>(sp),
+            });
+        services.AddSingleton<RoomRegistry>();
+        services.AddSingleton<NameRegistry>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<RateLimitPolicy>();
+        services.AddSingleton<ConnectionContext>();
+        services.AddSingleton<RequestDispatcher>();
+        services.AddSingleton<WebSocketEndpoint>();
+
+        // Stop order is the reverse of this: connections drain first, then the store commits what is left.
+        services.AddHostedService<StoreLifetime>();
+        services.AddHostedService<ConnectionDrainer>();
+        services.AddHostedService<RateLimitReplenisher>();
+
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: [ReadinessCheck.Tag]);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ChatMetrics.MeterName)
+            .AddPrometheusExporter());
+    }
+
+    private static PhysicalFileProvider ClientFiles()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "client");
+        Directory.CreateDirectory(path);
+        return new PhysicalFileProvider(path);
+    }
+}

@@ -1,0 +1,81 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ChatHub.Server.Configuration;
+
+/// <summary>Everything under the <c>ChatHub:</c> configuration section. Defaults are documented in docs/configuration.md.</summary>
+public sealed class ChatHubOptions
+{
+    public const string SectionName = "ChatHub";
+
+    public LimitsOptions Limits { get; set; } = new();
+
+    public StorageOptions Storage { get; set; } = new();
+
+    public ConnectionOptions Connections { get; set; } = new();
+
+    public LoggingOptions Logging { get; set; } = new();
+}
+
+public sealed class LimitsOptions
+{
+    /// <summary>UTF-8 bytes of one message's <c>text</c>; more is <c>too_large</c>.</summary>
+    [Range(1, 1 << 20)] public int MaxTextBytes { get; set; } = 4096;
+
+    /// <summary>Bytes of one inbound WebSocket message; more closes the connection with 1009.</summary>
+    [Range(256, 16 << 20)] public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    [Range(1, 10_000)] public int MaxRoomsPerConnection { get; set; } = 50;
+
+    /// <summary>Sustained rate of <c>say</c> and <c>dm</c> per connection (token bucket refill per second).</summary>
+    [Range(1, 100_000_000)] public int MessagesPerSecond { get; set; } = 20;
+
+    /// <summary>Token bucket size: how many messages may go at once after a quiet spell.</summary>
+    [Range(1, 100_000_000)] public int MessageBurst { get; set; } = 40;
+
+    /// <summary>
+    /// Messages dropped with <c>rate_limited</c> in a row, without one accepted in between, before the connection
+    /// is closed with 1008. Counts a client that ignores the errors, not one that bursts now and then.
+    /// </summary>
+    [Range(1, int.MaxValue)] public int AbuseDropThreshold { get; set; } = 100;
+
+    /// <summary>Frames queued for one connection; a full outbox closes it with 1013 (slow consumer).</summary>
+    [Range(4, 1_000_000)] public int OutboxCapacity { get; set; } = 1024;
+}
+
+public sealed class StorageOptions
+{
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>SQLite file; a relative path is under the working directory.</summary>
+    [Required] public string SqlitePath { get; set; } = "data/chathub.db";
+
+    /// <summary>Messages kept per room, in the store and in the room's memory.</summary>
+    [Range(1, 1_000_000)] public int HistoryWindow { get; set; } = 1000;
+
+    /// <summary>Most messages committed in one SQLite transaction.</summary>
+    [Range(1, 100_000)] public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>SQLite <c>synchronous</c> pragma: FULL syncs the WAL on each commit (acked = on disk), NORMAL does not.</summary>
+    public string Synchronous { get; set; } = "FULL";
+}
+
+public enum StorageProvider
+{
+    Sqlite,
+    Memory,
+}
+
+public sealed class ConnectionOptions
+{
+    /// <summary>WebSocket ping interval, so dead peers and idle NATs are noticed. Zero turns it off.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a closing connection may take to flush and hand-shake the close before it is aborted.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed class LoggingOptions
+{
+    /// <summary><c>text</c> (human console lines) or <c>json</c> (compact JSON, one event per line).</summary>
+    public string Format { get; set; } = "text";
+}

@@ -1,0 +1,296 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using System.Threading.RateLimiting;
+using ChatHub.Server.Protocol;
+
+namespace ChatHub.Server.Connections;
+
+/// <summary>
+/// One WebSocket client: an async read loop that parses and dispatches frames, and an async write loop that
+/// drains a bounded outbox and sends every queued frame before one flush. Rooms and other connections only ever
+/// call <see cref="TrySendFrame"/>, which never waits: a full outbox means the client reads too slowly, and it is
+/// closed with 1013 rather than slowing its rooms or growing without bound.
+/// </summary>
+internal sealed partial class ChatConnection
+{
+    private readonly WebSocket _socket;
+    private readonly BatchingStream _stream;
+    private readonly Channel<byte[]> _outbox;
+    private readonly ConnectionContext _context;
+    private readonly TimeSpan _closeTimeout;
+    private volatile string _name;
+    private int _closing;
+    private WebSocketCloseStatus _closeStatus;
+    private string _closeReason = "";
+    private volatile bool _discardQueued;
+    private int _rateLimitedInARow;
+
+    public ChatConnection(long id, WebSocket socket, BatchingStream stream, WireFormat format, string name, ConnectionContext context)
+    {
+        Id = id;
+        _socket = socket;
+        _stream = stream;
+        Format = format;
+        _name = name;
+        _context = context;
+        _closeTimeout = context.Options.Connections.CloseTimeout;
+        Session = Guid.NewGuid().ToString("N");
+        _outbox = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(context.Options.Limits.OutboxCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: we close, we never drop silently
+            AllowSynchronousContinuations = false,
+        });
+        RateLimiter = context.RateLimits.Create();
+    }
+
+    public long Id { get; }
+
+    public string Session { get; }
+
+    public WireFormat Format { get; }
+
+    /// <summary>Changed only by the read loop (nick); read by rooms for member lists.</summary>
+    public string Name
+    {
+        get => _name;
+        set => _name = value;
+    }
+
+    /// <summary>Rooms this connection is in. Touched only by the read loop, so no lock.</summary>
+    public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Text format: where a plain line goes.</summary>
+    public string? CurrentRoom { get; set; }
+
+    public TokenBucketRateLimiter RateLimiter { get; }
+
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Queues an encoded frame. Never waits; false when the connection is closing or just overflowed.</summary>
+    public bool TrySendFrame(byte[] frame)
+    {
+        if (IsClosing)
+        {
+            return false;
+        }
+
+        if (_outbox.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        if (!IsClosing)
+        {
+            _context.Metrics.SlowConsumerClosed();
+            LogSlowConsumer(_context.Logger, Id, Name);
+            BeginClose(CloseCodes.SlowConsumer, "outbox full: reading too slowly", discardQueued: true);
+        }
+
+        return false;
+    }
+
+    /// <summary>Encodes an event for this connection alone (replies, errors) and queues it.</summary>
+    public void Send(ServerEvent serverEvent)
+    {
+        if (Format == WireFormat.Json)
+        {
+            TrySendFrame(JsonFrameCodec.Encode(serverEvent));
+            return;
+        }
+
+        foreach (byte[] line in TextFrameCodec.EncodeLines(serverEvent))
+        {
+            if (!TrySendFrame(line))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts closing: no more frames are accepted; what is queued is sent (or dropped, for a slow consumer), then
+    /// the close frame. A peer that does not finish the handshake in time is aborted.
+    /// </summary>
+    public void BeginClose(WebSocketCloseStatus status, string reason, bool discardQueued = false)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return;
+        }
+
+        _closeStatus = status;
+        _closeReason = reason;
+        _discardQueued = discardQueued;
+        _outbox.Writer.TryComplete();
+        _ = AbortIfStillOpenAsync();
+    }
+
+    /// <summary>Counts a rate-limited message; true when the client keeps pushing far past its burst.</summary>
+    public bool CountRateLimited() => ++_rateLimitedInARow >= _context.Options.Limits.AbuseDropThreshold;
+
+    public void CountAccepted() => _rateLimitedInARow = 0;
+
+    /// <summary>Runs both loops until the connection is over. <paramref name="onFrame"/> handles one inbound text frame.</summary>
+    public async Task RunAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
+    {
+        var writer = Task.Run(WriteLoopAsync);
+        try
+        {
+            await ReadLoopAsync(onFrame);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer vanished or broke the protocol (the WebSocket has already sent 1007 for bad UTF-8).
+            LogReadEnded(_context.Logger, Id, e.Message);
+        }
+        finally
+        {
+            BeginClose(CloseCodes.Normal, "");
+        }
+
+        await writer;
+    }
+
+    private async Task ReadLoopAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
+    {
+        int maxFrame = _context.Options.Limits.MaxFrameBytes;
+        while (!IsClosing)
+        {
+            // Idle connections wait with an empty buffer: no receive buffer is held between messages.
+            var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+            if (peek.MessageType == WebSocketMessageType.Close)
+            {
+                BeginClose(CloseCodes.Normal, "");
+                return;
+            }
+
+            if (peek.MessageType == WebSocketMessageType.Binary)
+            {
+                BeginClose(CloseCodes.BinaryFrame, "binary frames are not part of the protocol");
+                break;
+            }
+
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(1024);
+            int length = 0;
+            try
+            {
+                bool complete = peek.EndOfMessage;
+                while (!complete)
+                {
+                    if (length == buffer.Length)
+                    {
+                        buffer = Grow(buffer, length, maxFrame + 1);
+                    }
+
+                    var result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        BeginClose(CloseCodes.Normal, "");
+                        return;
+                    }
+
+                    length += result.Count;
+                    complete = result.EndOfMessage;
+                    if (length > maxFrame)
+                    {
+                        BeginClose(CloseCodes.FrameTooLarge, $"frame over {maxFrame} bytes");
+                        break;
+                    }
+                }
+
+                if (!IsClosing)
+                {
+                    _context.Metrics.FrameIn();
+                    onFrame(this, buffer.AsMemory(0, length));
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        await DiscardUntilCloseAsync();
+    }
+
+    /// <summary>After the server started the close, wait for the peer's close frame, ignoring anything before it.</summary>
+    private async Task DiscardUntilCloseAsync()
+    {
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (_socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                var result = await _socket.ReceiveAsync(scratch.AsMemory(), CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int length, int cap)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Math.Max(cap, buffer.Length + 1)));
+        buffer.AsSpan(0, length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                while (reader.TryRead(out byte[]? frame))
+                {
+                    if (_discardQueued)
+                    {
+                        continue;
+                    }
+
+                    // The last frame already queued sends the whole burst in one transport write.
+                    _stream.CaptureNextWrite(last: !reader.TryPeek(out _));
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                }
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(_closeStatus, _closeReason, CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            LogWriteEnded(_context.Logger, Id, e.Message);
+        }
+    }
+
+    private async Task AbortIfStillOpenAsync()
+    {
+        await Task.Delay(_closeTimeout, _context.Clock);
+        if (_socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
+        {
+            _socket.Abort();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} ({Name}) is reading too slowly: closing with 1013")]
+    private static partial void LogSlowConsumer(ILogger logger, long connectionId, string name);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} read loop ended: {Reason}")]
+    private static partial void LogReadEnded(ILogger logger, long connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} write loop ended: {Reason}")]
+    private static partial void LogWriteEnded(ILogger logger, long connectionId, string reason);
+}

@@ -1,0 +1,44 @@
+using ChatHub.Server.Protocol;
+
+namespace ChatHub.Server.Connections;
+
+/// <summary>What the upgrade request asks for: format (query wins over subprotocol), name and rooms.</summary>
+internal sealed record ConnectRequest(WireFormat Format, string? Subprotocol, string? Name, IReadOnlyList<string> Rooms)
+{
+    public const string JsonSubprotocol = "chathub.json";
+    public const string TextSubprotocol = "chathub.text";
+
+    /// <summary>Null with an error message when the query names a format that does not exist.</summary>
+    public static ConnectRequest? Parse(HttpRequest request, out string? error)
+    {
+        error = null;
+        var offered = WebSocketHandshake.OfferedSubprotocols(request).ToList();
+        string? queryFormat = request.Query["format"].LastOrDefault();
+        WireFormat format;
+        if (queryFormat is not null)
+        {
+            switch (queryFormat.ToLowerInvariant())
+            {
+                case "json": format = WireFormat.Json; break;
+                case "text": format = WireFormat.Text; break;
+                default:
+                    error = "format must be json or text";
+                    return null;
+            }
+        }
+        else
+        {
+            string? first = offered.FirstOrDefault(p => p is JsonSubprotocol or TextSubprotocol);
+            format = first == JsonSubprotocol ? WireFormat.Json : WireFormat.Text;
+        }
+
+        // Echo a subprotocol only if the client offered the one matching the format in force;
+        // a browser fails the handshake if the server picks one it did not offer.
+        string matching = format == WireFormat.Json ? JsonSubprotocol : TextSubprotocol;
+        string? subprotocol = offered.Contains(matching) ? matching : null;
+
+        string? name = request.Query["name"].LastOrDefault();
+        var rooms = request.Query["room"].Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct(StringComparer.Ordinal).ToList();
+        return new ConnectRequest(format, subprotocol, string.IsNullOrEmpty(name) ? null : name, rooms);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+
+namespace ChatHub.Server.Connections;
+
+/// <summary>Every open connection, for the shared timers and for the graceful shutdown.</summary>
+internal sealed class ConnectionRegistry
+{
+    private readonly ConcurrentDictionary<long, ChatConnection> _connections = new();
+    private readonly Lock _emptyGate = new();
+    private TaskCompletionSource? _emptied;
+    private long _nextId;
+
+    public long NextId() => Interlocked.Increment(ref _nextId);
+
+    public int Count => _connections.Count;
+
+    /// <summary>A live view: connections added or removed while it is enumerated may or may not be seen.</summary>
+    public ICollection<ChatConnection> All => _connections.Values;
+
+    public void Add(ChatConnection connection) => _connections[connection.Id] = connection;
+
+    public void Remove(ChatConnection connection)
+    {
+        _connections.TryRemove(connection.Id, out _);
+        lock (_emptyGate)
+        {
+            if (_connections.IsEmpty)
+            {
+                _emptied?.TrySetResult();
+                _emptied = null;
+            }
+        }
+    }
+
+    /// <summary>Completes when no connection is left (at once if none is open).</summary>
+    public Task WhenEmpty()
+    {
+        lock (_emptyGate)
+        {
+            if (_connections.IsEmpty)
+            {
+                return Task.CompletedTask;
+            }
+
+            _emptied ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _emptied.Task;
+        }
+    }
+}

@@ -1,0 +1,364 @@
+using System.Text;
+using ChatHub.Server.Configuration;
+using ChatHub.Server.Observability;
+using ChatHub.Server.Protocol;
+using ChatHub.Server.Rooms;
+using Microsoft.Extensions.Options;
+
+namespace ChatHub.Server.Connections;
+
+/// <summary>
+/// The protocol's request semantics: validates each request, answers what a connection can answer alone, and
+/// posts the rest to room actors. Runs on the connection's read loop, so per-connection state needs no lock.
+/// Every refusal is an <c>error</c> frame with the protocol's code; nothing here throws on bad input.
+/// </summary>
+internal sealed partial class RequestDispatcher(
+    RoomRegistry rooms,
+    NameRegistry names,
+    IOptions<ChatHubOptions> options,
+    ChatMetrics metrics,
+    TimeProvider clock,
+    ILogger<RequestDispatcher> logger)
+{
+    public const int DefaultHistoryLimit = 50;
+    public const int MaxHistoryLimit = 100;
+
+    private readonly LimitsOptions _limits = options.Value.Limits;
+
+    /// <summary>The welcome comes first, then the outcome of the name and rooms asked for in the query.</summary>
+    public void OnConnected(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
+    {
+        ErrorEvent? nameError = null;
+        if (requestedName is not null && !Identifiers.IsValidName(requestedName))
+        {
+            nameError = new ErrorEvent(ErrorCodes.InvalidName, NameRules(requestedName), null);
+        }
+        else if (requestedName is not null && !names.TryClaim(requestedName, connection))
+        {
+            nameError = new ErrorEvent(ErrorCodes.NameTaken, $"{requestedName} is taken; you are a guest until you pick another with nick", null);
+        }
+
+        connection.Name = requestedName is not null && nameError is null ? requestedName : names.ClaimGuestName(connection);
+        var limits = new WelcomeLimits(_limits.MaxTextBytes, _limits.MaxRoomsPerConnection, _limits.MessagesPerSecond);
+        connection.Send(new WelcomeEvent(connection.Name, connection.Session, ServerInfo.ProductAndVersion, limits));
+        if (nameError is not null)
+        {
+            connection.Send(nameError);
+        }
+
+        foreach (string room in requestedRooms)
+        {
+            Join(connection, new ClientRequest { Kind = RequestKind.Join, Room = room });
+        }
+    }
+
+    public void OnFrame(ChatConnection connection, ReadOnlyMemory<byte> payload)
+    {
+        var decoded = connection.Format == WireFormat.Json
+            ? JsonFrameCodec.Decode(payload.Span)
+            : TextFrameCodec.Decode(payload.Span);
+        if (decoded.Error is not null)
+        {
+            connection.Send(decoded.Error);
+        }
+        else if (decoded.Request is not null)
+        {
+            Dispatch(connection, decoded.Request);
+        }
+    }
+
+    /// <summary>Leaves every room (telling the others) and frees the name.</summary>
+    public void OnDisconnected(ChatConnection connection)
+    {
+        foreach (string room in connection.Rooms)
+        {
+            rooms.Post(room, new LeaveRoom(connection, reply: false));
+        }
+
+        connection.Rooms.Clear();
+        names.Release(connection.Name, connection);
+    }
+
+    private void Dispatch(ChatConnection connection, ClientRequest request)
+    {
+        if (request.Ref is { Length: > Identifiers.MaxRefLength })
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, $"ref is longer than {Identifiers.MaxRefLength} characters");
+            return;
+        }
+
+        switch (request.Kind)
+        {
+            case RequestKind.Nick: Nick(connection, request); break;
+            case RequestKind.Join: Join(connection, request); break;
+            case RequestKind.Leave: Leave(connection, request); break;
+            case RequestKind.Say: Say(connection, request); break;
+            case RequestKind.Dm: DirectMessage(connection, request); break;
+            case RequestKind.Who: Who(connection, request); break;
+            case RequestKind.Rooms: connection.Send(new RoomsEvent(rooms.List())); break;
+            case RequestKind.History: History(connection, request); break;
+            case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
+            case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
+            case RequestKind.Quit: connection.BeginClose(CloseCodes.Normal, "bye"); break;
+            default: Fail(connection, request, ErrorCodes.UnknownType, "unknown type"); break;
+        }
+    }
+
+    private void Nick(ChatConnection connection, ClientRequest request)
+    {
+        string? wanted = request.Name;
+        if (!Identifiers.IsValidName(wanted))
+        {
+            Fail(connection, request, ErrorCodes.InvalidName, NameRules(wanted));
+            return;
+        }
+
+        string old = connection.Name;
+        bool sameName = string.Equals(old, wanted, StringComparison.OrdinalIgnoreCase);
+        if (!sameName && !names.TryClaim(wanted!, connection))
+        {
+            Fail(connection, request, ErrorCodes.NameTaken, $"{wanted} is taken");
+            return;
+        }
+
+        connection.Name = wanted!;
+        if (!sameName)
+        {
+            names.Release(old, connection);
+        }
+
+        foreach (string room in connection.Rooms)
+        {
+            rooms.Post(room, new RenameInRoom(connection, old, wanted!));
+        }
+
+        connection.Send(new NickEvent(wanted!, old));
+    }
+
+    private void Join(ChatConnection connection, ClientRequest request)
+    {
+        string? room = request.Room;
+        if (room is null)
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, "join needs a room");
+            return;
+        }
+
+        if (!Identifiers.IsValidRoom(room))
+        {
+            Fail(connection, request, ErrorCodes.InvalidRoom, RoomRules(room));
+            return;
+        }
+
+        if (request.Since is < 0)
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, "since must be a seq (0 or more)");
+            return;
+        }
+
+        if (!connection.Rooms.Contains(room) && connection.Rooms.Count >= _limits.MaxRoomsPerConnection)
+        {
+            Fail(connection, request, ErrorCodes.TooManyRooms, $"at most {_limits.MaxRoomsPerConnection} rooms per connection");
+            return;
+        }
+
+        // Joining a room twice is allowed: the reply is a fresh `joined`, which is how a client resumes with `since`.
+        connection.Rooms.Add(room);
+        connection.CurrentRoom = room;
+        rooms.Post(room, new JoinRoom(connection, request.Since));
+    }
+
+    private void Leave(ChatConnection connection, ClientRequest request)
+    {
+        if (ResolveRoom(connection, request) is not { } room)
+        {
+            return;
+        }
+
+        if (!connection.Rooms.Remove(room))
+        {
+            Fail(connection, request, ErrorCodes.NotInRoom, $"you are not in {room}");
+            return;
+        }
+
+        if (connection.CurrentRoom == room)
+        {
+            connection.CurrentRoom = connection.Rooms.FirstOrDefault();
+        }
+
+        rooms.Post(room, new LeaveRoom(connection, reply: true));
+    }
+
+    private void Say(ChatConnection connection, ClientRequest request)
+    {
+        if (ResolveRoom(connection, request) is not { } room || !CheckText(connection, request))
+        {
+            return;
+        }
+
+        if (!connection.Rooms.Contains(room))
+        {
+            Fail(connection, request, ErrorCodes.NotInRoom, $"join {room} first");
+            return;
+        }
+
+        if (!TakeRateToken(connection, request))
+        {
+            return;
+        }
+
+        metrics.MessageIn();
+        rooms.Post(room, new SayInRoom(connection, request.Text!, request.Ref));
+    }
+
+    private void DirectMessage(ChatConnection connection, ClientRequest request)
+    {
+        if (request.To is null)
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, "dm needs to (a name)");
+            return;
+        }
+
+        if (!CheckText(connection, request))
+        {
+            return;
+        }
+
+        var recipient = Identifiers.IsValidName(request.To) ? names.Find(request.To) : null;
+        if (recipient is null)
+        {
+            Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {Shorten(request.To)}");
+            return;
+        }
+
+        if (!TakeRateToken(connection, request))
+        {
+            return;
+        }
+
+        metrics.MessageIn();
+        var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
+        int delivered = recipient.TrySendFrame(Encode(dm, recipient)) ? 1 : 0;
+        if (!ReferenceEquals(recipient, connection))
+        {
+            connection.Send(dm);
+            delivered++;
+        }
+
+        metrics.MessagesOutAdd(delivered);
+        connection.Send(new AckEvent(request.Ref, null, null));
+    }
+
+    private void Who(ChatConnection connection, ClientRequest request)
+    {
+        if (ResolveRoom(connection, request) is { } room)
+        {
+            rooms.Post(room, new WhoInRoom(connection, request.Ref));
+        }
+    }
+
+    private void History(ChatConnection connection, ClientRequest request)
+    {
+        if (ResolveRoom(connection, request) is not { } room)
+        {
+            return;
+        }
+
+        int limit = request.Limit ?? DefaultHistoryLimit;
+        if (limit is < 1 or > MaxHistoryLimit)
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, $"limit must be 1 to {MaxHistoryLimit}");
+            return;
+        }
+
+        if (request.Before is < 1)
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, "before must be a seq (1 or more)");
+            return;
+        }
+
+        rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit));
+    }
+
+    /// <summary>The room a request names or, in the text format, the current room; null after sending the error.</summary>
+    private string? ResolveRoom(ChatConnection connection, ClientRequest request)
+    {
+        string? room = request.Room ?? (connection.Format == WireFormat.Text ? connection.CurrentRoom : null);
+        if (room is null)
+        {
+            if (connection.Format == WireFormat.Text)
+            {
+                Fail(connection, request, ErrorCodes.NotInRoom, "join a room first: /join ROOM");
+            }
+            else
+            {
+                Fail(connection, request, ErrorCodes.BadRequest, $"{request.Type} needs a room");
+            }
+
+            return null;
+        }
+
+        if (!Identifiers.IsValidRoom(room))
+        {
+            Fail(connection, request, ErrorCodes.InvalidRoom, RoomRules(room));
+            return null;
+        }
+
+        return room;
+    }
+
+    private bool CheckText(ChatConnection connection, ClientRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Text))
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, $"{request.Type} needs a non-empty text");
+            return false;
+        }
+
+        // Cheap upper bound first: most messages are far below the limit and need no exact count.
+        if (request.Text.Length * 3 > _limits.MaxTextBytes && Encoding.UTF8.GetByteCount(request.Text) > _limits.MaxTextBytes)
+        {
+            Fail(connection, request, ErrorCodes.TooLarge, $"text is over {_limits.MaxTextBytes} bytes");
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool TakeRateToken(ChatConnection connection, ClientRequest request)
+    {
+        using var lease = connection.RateLimiter.AttemptAcquire();
+        if (lease.IsAcquired)
+        {
+            connection.CountAccepted();
+            return true;
+        }
+
+        metrics.MessageDropped();
+        Fail(connection, request, ErrorCodes.RateLimited, $"more than {_limits.MessagesPerSecond} messages a second; this one was dropped");
+        if (connection.CountRateLimited())
+        {
+            LogAbuse(logger, connection.Id, connection.Name);
+            connection.BeginClose(CloseCodes.Abuse, "rate limit exceeded far beyond the burst");
+        }
+
+        return false;
+    }
+
+    private static byte[] Encode(ServerEvent serverEvent, ChatConnection recipient) =>
+        recipient.Format == WireFormat.Json ? JsonFrameCodec.Encode(serverEvent) : TextFrameCodec.EncodeLine(serverEvent);
+
+    private static void Fail(ChatConnection connection, ClientRequest request, string code, string message) =>
+        connection.Send(new ErrorEvent(code, message, request.Ref));
+
+    private static string NameRules(string? name) =>
+        $"{Shorten(name ?? "")} is not a valid name: 1 to {Identifiers.MaxNameLength} characters from A-Z a-z 0-9 _ - .";
+
+    private static string RoomRules(string room) =>
+        $"{Shorten(room)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
+    private static partial void LogAbuse(ILogger logger, long connectionId, string name);
+}

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using ChatHub.Server.Protocol;
+using ChatHub.Server.Rooms;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace ChatHub.Server.Observability;
+
+/// <summary>The HTTP endpoints beside the WebSocket: health, readiness, stats and the room list.</summary>
+internal static class HttpEndpoints
+{
+    public static void MapChatHubHttp(this WebApplication app)
+    {
+        // Liveness runs no check at all: 200 while the process can answer.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessCheck.Tag) });
+
+        app.MapGet("/api/stats", (ChatMetrics metrics) =>
+        {
+            using var process = Process.GetCurrentProcess();
+            return TypedResults.Json(
+                new StatsSnapshot(
+                    metrics.Connections,
+                    metrics.Rooms,
+                    metrics.MessagesIn,
+                    metrics.MessagesOut,
+                    process.WorkingSet64,
+                    GC.GetTotalMemory(false),
+                    Math.Round(metrics.Uptime.TotalSeconds, 3)),
+                ChatJsonContext.Default.StatsSnapshot);
+        });
+
+        app.MapGet("/api/rooms", (RoomRegistry rooms) => TypedResults.Json(rooms.List(), ChatJsonContext.Default.RoomInfoArray));
+    }
+}

@@ -1,0 +1,8 @@
+namespace ChatHub.Server.Protocol;
+
+/// <summary>The two wire formats of PROTOCOL.md: JSON objects for programs, lines for people.</summary>
+public enum WireFormat
+{
+    Text,
+    Json,
+}

@@ -1,0 +1,326 @@
+using System.Threading.Channels;
+using ChatHub.Server.Configuration;
+using ChatHub.Server.Connections;
+using ChatHub.Server.Observability;
+using ChatHub.Server.Protocol;
+using ChatHub.Server.Storage;
+
+namespace ChatHub.Server.Rooms;
+
+/// <summary>
+/// Owns one room: its members, its seq counter, its window of recent messages and its ref dedup. The mailbox
+/// is the only way in and has one reader, so none of this state needs a lock. Nothing in the loop awaits a
+/// member: frames go into members' outboxes with TryWrite, and a member whose outbox is full closes itself.
+///
+/// A said message gets its seq at once but is delivered only when the store reports it durable (in seq order),
+/// so no member ever sees a seq that a crash could hand to another message.
+/// </summary>
+internal sealed partial class RoomActor : IAppendCompletion
+{
+    /// <summary>Messages in <c>joined.history</c> when the join names no <c>since</c>.</summary>
+    public const int DefaultJoinHistory = 50;
+
+    private readonly IHistoryStore _store;
+    private readonly RoomRegistry _registry;
+    private readonly ChatMetrics _metrics;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly int _window;
+    private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+
+    private readonly HashSet<ChatConnection> _members = [];
+    private readonly Queue<(ChatMessage Message, ChatConnection Sender)> _unstored = new();
+    private MessageWindow _recent = null!;
+    private RefDeduplicator _refs = null!;
+    private string[]? _sortedNames;
+    private long _lastAssignedSeq;
+    private long _lastStoredSeq;
+    private int _started;
+    private volatile int _memberCount;
+
+    public RoomActor(string name, long knownLastSeq, IHistoryStore store, RoomRegistry registry, ChatHubOptions options,
+        ChatMetrics metrics, TimeProvider clock, ILogger logger)
+    {
+        Name = name;
+        _lastStoredSeq = knownLastSeq;
+        _store = store;
+        _registry = registry;
+        _metrics = metrics;
+        _clock = clock;
+        _logger = logger;
+        _window = options.Storage.HistoryWindow;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Read by other threads for the room list; written only by the actor.</summary>
+    public int MemberCount => _memberCount;
+
+    /// <summary>Seq of the newest stored message (0: none yet). Read by other threads for the room list.</summary>
+    public long LastSeq => Volatile.Read(ref _lastStoredSeq);
+
+    /// <summary>False once the actor has retired; the caller then asks the registry for a fresh one.</summary>
+    public bool TryPost(RoomCommand command)
+    {
+        if (!_mailbox.Writer.TryWrite(command))
+        {
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
+        {
+            _ = Task.Run(RunAsync);
+        }
+
+        return true;
+    }
+
+    void IAppendCompletion.OnAppended(ChatMessage message)
+    {
+        // Called on the store's writer; hop back onto the actor. The mailbox never completes while a message is
+        // unstored (see TryRetire), so this write cannot fail.
+        _mailbox.Writer.TryWrite(new MessageStored(message));
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await LoadAsync();
+            var reader = _mailbox.Reader;
+            while (await reader.WaitToReadAsync())
+            {
+                while (reader.TryRead(out var command))
+                {
+                    Handle(command);
+                }
+
+                if (TryRetire())
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            LogRoomFailed(_logger, e, Name);
+            throw;
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        var history = await _store.LoadAsync(Name, _window, CancellationToken.None);
+        _recent = new MessageWindow(_window);
+        _refs = new RefDeduplicator(_clock);
+        var refsSince = _clock.GetUtcNow() - RefDeduplicator.Lifetime;
+        foreach (var message in history.Messages)
+        {
+            _recent.Add(message);
+            if (message.Ref is not null && message.Timestamp > refsSince)
+            {
+                _refs.Remember(message.From, message.Ref, message.Seq, message.Timestamp);
+            }
+        }
+
+        _lastAssignedSeq = Math.Max(history.LastSeq, _recent.NewestSeq);
+        Volatile.Write(ref _lastStoredSeq, _lastAssignedSeq);
+    }
+
+    private void Handle(RoomCommand command)
+    {
+        switch (command)
+        {
+            case SayInRoom say: Say(say); break;
+            case MessageStored stored: Deliver(stored.Message); break;
+            case JoinRoom join: Join(join); break;
+            case LeaveRoom leave: Leave(leave); break;
+            case RenameInRoom rename: Rename(rename); break;
+            case WhoInRoom who: who.Asker.Send(new MembersEvent(Name, SortedNames())); break;
+            case HistoryOfRoom history: SendHistory(history); break;
+        }
+    }
+
+    private void Say(SayInRoom say)
+    {
+        var sender = say.Sender;
+        string name = sender.Name;
+        if (say.Ref is not null && _refs.TryGet(name, say.Ref, out var earlier))
+        {
+            if (earlier.Seq <= _lastStoredSeq)
+            {
+                sender.Send(new AckEvent(say.Ref, Name, earlier.Seq));
+            }
+            else
+            {
+                (earlier.Waiters ??= []).Add(sender);
+            }
+
+            return;
+        }
+
+        var now = Timestamps.NowTruncated(_clock);
+        var message = new ChatMessage(Name, ++_lastAssignedSeq, name, say.Text, now, say.Ref);
+        if (say.Ref is not null)
+        {
+            _refs.Remember(name, say.Ref, message.Seq, now);
+        }
+
+        _unstored.Enqueue((message, sender));
+        _store.Append(message, this);
+    }
+
+    private void Deliver(ChatMessage message)
+    {
+        var (expected, sender) = _unstored.Dequeue();
+        if (!ReferenceEquals(expected, message))
+        {
+            throw new InvalidOperationException($"Store reported {message.Room}#{message.Seq} out of order; expected #{expected.Seq}");
+        }
+
+        _recent.Add(message);
+        Volatile.Write(ref _lastStoredSeq, message.Seq);
+        _metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null));
+
+        var ack = new AckEvent(message.Ref, Name, message.Seq);
+        sender.Send(ack);
+        if (message.Ref is not null && _refs.TryGet(message.From, message.Ref, out var entry) && entry.Waiters is { } waiters)
+        {
+            foreach (var waiter in waiters)
+            {
+                waiter.Send(ack);
+            }
+
+            entry.Waiters = null;
+        }
+    }
+
+    private void Join(JoinRoom join)
+    {
+        var member = join.Member;
+        bool isNew = _members.Add(member);
+        if (isNew)
+        {
+            _sortedNames = null;
+            _memberCount = _members.Count;
+        }
+
+        ChatMessage[] history;
+        bool truncated = false;
+        if (join.Since is { } since)
+        {
+            history = _recent.After(since);
+            // Something between `since` and the oldest kept message is gone for good.
+            long firstKept = _recent.Count == 0 ? _lastStoredSeq + 1 : _recent.OldestSeq;
+            truncated = since + 1 < firstKept && since < _lastStoredSeq;
+        }
+        else
+        {
+            history = _recent.Newest(DefaultJoinHistory);
+        }
+
+        member.Send(new JoinedEvent(Name, SortedNames(), history, truncated));
+        if (isNew)
+        {
+            Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Join, null, _members.Count), except: member);
+        }
+    }
+
+    private void Leave(LeaveRoom leave)
+    {
+        var member = leave.Member;
+        if (!_members.Remove(member))
+        {
+            if (leave.Reply)
+            {
+                member.Send(new ErrorEvent(ErrorCodes.NotInRoom, $"you are not in {Name}", null));
+            }
+
+            return;
+        }
+
+        _sortedNames = null;
+        _memberCount = _members.Count;
+        if (leave.Reply)
+        {
+            member.Send(new LeftEvent(Name));
+        }
+
+        Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Leave, null, _members.Count), except: member);
+    }
+
+    private void Rename(RenameInRoom rename)
+    {
+        if (!_members.Contains(rename.Member))
+        {
+            return;
+        }
+
+        _sortedNames = null;
+        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _members.Count), except: rename.Member);
+    }
+
+    private void SendHistory(HistoryOfRoom request)
+    {
+        long before = request.Before ?? long.MaxValue;
+        request.Asker.Send(new HistoryEvent(Name, _recent.Before(before, request.Limit)));
+    }
+
+    /// <summary>Queues one event to every member but <paramref name="except"/>; returns how many got it.</summary>
+    private int Broadcast(ServerEvent serverEvent, ChatConnection? except)
+    {
+        var frame = new BroadcastFrame(serverEvent);
+        int delivered = 0;
+        foreach (var member in _members)
+        {
+            if (!ReferenceEquals(member, except) && member.TrySendFrame(frame.For(member.Format)))
+            {
+                delivered++;
+            }
+        }
+
+        return delivered;
+    }
+
+    private string[] SortedNames()
+    {
+        if (_sortedNames is null)
+        {
+            var names = new string[_members.Count];
+            int i = 0;
+            foreach (var member in _members)
+            {
+                names[i++] = member.Name;
+            }
+
+            Array.Sort(names, StringComparer.OrdinalIgnoreCase);
+            _sortedNames = names;
+        }
+
+        return _sortedNames;
+    }
+
+    /// <summary>
+    /// A room with no members, no unstored messages and no history is forgotten, so that rooms joined once and
+    /// left do not pile up. Commands that raced in are handed to the room's next incarnation.
+    /// </summary>
+    private bool TryRetire()
+    {
+        if (_members.Count > 0 || _unstored.Count > 0 || _lastStoredSeq > 0 || !_registry.TryRemove(this))
+        {
+            return false;
+        }
+
+        _mailbox.Writer.TryComplete();
+        while (_mailbox.Reader.TryRead(out var late))
+        {
+            _registry.Post(Name, late);
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Room {Room} failed")]
+    private static partial void LogRoomFailed(ILogger logger, Exception exception, string room);
+}

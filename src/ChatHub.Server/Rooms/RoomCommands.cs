@@ -1,0 +1,54 @@
+using ChatHub.Server.Connections;
+using ChatHub.Server.Protocol;
+
+namespace ChatHub.Server.Rooms;
+
+// The messages a RoomActor's mailbox carries. Connections post them; the store posts Stored.
+
+internal abstract class RoomCommand;
+
+internal sealed class JoinRoom(ChatConnection member, long? since) : RoomCommand
+{
+    public ChatConnection Member { get; } = member;
+    public long? Since { get; } = since;
+}
+
+internal sealed class LeaveRoom(ChatConnection member, bool reply) : RoomCommand
+{
+    public ChatConnection Member { get; } = member;
+
+    /// <summary>False when the connection is gone: nobody is there to read <c>left</c>.</summary>
+    public bool Reply { get; } = reply;
+}
+
+internal sealed class SayInRoom(ChatConnection sender, string text, string? reference) : RoomCommand
+{
+    public ChatConnection Sender { get; } = sender;
+    public string Text { get; } = text;
+    public string? Ref { get; } = reference;
+}
+
+internal sealed class RenameInRoom(ChatConnection member, string oldName, string newName) : RoomCommand
+{
+    public ChatConnection Member { get; } = member;
+    public string OldName { get; } = oldName;
+    public string NewName { get; } = newName;
+}
+
+internal sealed class WhoInRoom(ChatConnection asker, string? reference) : RoomCommand
+{
+    public ChatConnection Asker { get; } = asker;
+    public string? Ref { get; } = reference;
+}
+
+internal sealed class HistoryOfRoom(ChatConnection asker, long? before, int limit) : RoomCommand
+{
+    public ChatConnection Asker { get; } = asker;
+    public long? Before { get; } = before;
+    public int Limit { get; } = limit;
+}
+
+internal sealed class MessageStored(ChatMessage message) : RoomCommand
+{
+    public ChatMessage Message { get; } = message;
+}

@@ -1,0 +1,42 @@
+using ChatHub.Server.Protocol;
+
+namespace ChatHub.Server.Storage;
+
+/// <summary>
+/// Where room messages live. Appends are fire-and-callback rather than awaited so that a room's actor never
+/// waits on the disk: the store groups many appends into one commit and reports each one once it is durable,
+/// in the order it was appended.
+/// </summary>
+public interface IHistoryStore
+{
+    /// <summary>Creates the schema and opens the writer. Called once at start.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every room that has kept history, with its last seq (which outlives trimmed messages).</summary>
+    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The newest <paramref name="limit"/> messages of a room, oldest first, and its last seq.</summary>
+    Task<RoomHistory> LoadAsync(string room, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Queues a message; <paramref name="completion"/> hears of it once committed. Never blocks.</summary>
+    void Append(ChatMessage message, IAppendCompletion completion);
+
+    /// <summary>Commits everything queued so far, then stops taking appends.</summary>
+    Task DrainAsync(CancellationToken cancellationToken);
+
+    /// <summary>False while commits are failing; readiness reports it.</summary>
+    bool IsHealthy { get; }
+}
+
+/// <summary>Told of each appended message once it is durable, in append order.</summary>
+public interface IAppendCompletion
+{
+    void OnAppended(ChatMessage message);
+}
+
+public sealed record StoredRoom(string Room, long LastSeq);
+
+public sealed record RoomHistory(IReadOnlyList<ChatMessage> Messages, long LastSeq)
+{
+    public static readonly RoomHistory Empty = new([], 0);
+}

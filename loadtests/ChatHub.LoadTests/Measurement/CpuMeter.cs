@@ -10,6 +10,9 @@ internal sealed class CpuMeter
     private readonly long? _serverTicksAtStart;
     private readonly TimeSpan _selfAtStart;
     private readonly long _startTimestamp;
+    private readonly (long Busy, long Total)? _machineAtStart;
+    private readonly TimeSpan _gcPauseAtStart;
+    private readonly int _gen2AtStart;
 
     private CpuMeter(ServerSet servers)
     {
@@ -17,6 +20,9 @@ internal sealed class CpuMeter
         _serverTicksAtStart = servers.ReadCpuTicks();
         _selfAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         _startTimestamp = Stopwatch.GetTimestamp();
+        _machineAtStart = MachineCpu.Read();
+        _gcPauseAtStart = GC.GetTotalPauseDuration();
+        _gen2AtStart = GC.CollectionCount(2);
     }
 
     public static CpuMeter Start(ServerSet servers) => new(servers);
@@ -27,6 +33,10 @@ internal sealed class CpuMeter
         long? serverTicks = _servers.ReadCpuTicks() - _serverTicksAtStart;
         double selfSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _selfAtStart).TotalSeconds;
         double? serverSeconds = serverTicks / (double)ProcessProbe.ClockTicksPerSecond;
+        (long Busy, long Total)? machine = MachineCpu.Read();
+        double? machineBusy = machine is { } end && _machineAtStart is { } start && end.Total > start.Total
+            ? 100.0 * (end.Busy - start.Busy) / (end.Total - start.Total)
+            : null;
         return new CpuUsage
         {
             ElapsedSeconds = elapsed,
@@ -36,6 +46,9 @@ internal sealed class CpuMeter
             GeneratorCpuSeconds = selfSeconds,
             GeneratorCpuPercentOfOneCore = selfSeconds * 100 / elapsed,
             Cores = Environment.ProcessorCount,
+            MachineBusyPercent = machineBusy,
+            GeneratorGcPauseMilliseconds = (GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds,
+            GeneratorGen2Collections = GC.CollectionCount(2) - _gen2AtStart,
         };
     }
 }

@@ -14,4 +14,9 @@ internal sealed class CpuUsage
     public double GeneratorCpuSeconds { get; set; }
     public double GeneratorCpuPercentOfOneCore { get; set; }
     public int Cores { get; set; }
+    /// <summary>Busy share of all cores of the machine (100 % = every core busy), from /proc/stat.</summary>
+    public double? MachineBusyPercent { get; set; }
+    /// <summary>Time the load generator's own GC paused it: a pause delays receipts and sends alike.</summary>
+    public double GeneratorGcPauseMilliseconds { get; set; }
+    public int GeneratorGen2Collections { get; set; }
 }

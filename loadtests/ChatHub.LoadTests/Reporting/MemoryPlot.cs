@@ -9,9 +9,10 @@ internal static class MemoryPlot
     public static void Save(IReadOnlyList<ConnectionStep> steps, string title, string path)
     {
         var plot = new Plot();
-        AddSeries(plot, steps, s => s.RssBytes, "RSS (/proc VmRSS)");
-        AddSeries(plot, steps, s => s.WorkingSetBytes, "working set (/api/stats)");
-        AddSeries(plot, steps, s => s.GcHeapBytes, "GC heap (/api/stats)");
+        AddSeries(plot, steps, s => s.RssBytes, "RSS (/proc VmRSS)", LinePattern.Solid);
+        // Dashed: on Linux the working set is RSS, so this line lies on top of the first.
+        AddSeries(plot, steps, s => s.WorkingSetBytes, "working set (/api/stats)", LinePattern.Dashed);
+        AddSeries(plot, steps, s => s.GcHeapBytes, "GC heap incl. uncollected garbage (/api/stats)", LinePattern.Solid);
         plot.Title(title);
         plot.XLabel("open WebSocket connections (idle, each in one room)");
         plot.YLabel("server memory, MiB");
@@ -25,7 +26,7 @@ internal static class MemoryPlot
         plot.SavePng(path, 900, 540);
     }
 
-    private static void AddSeries(Plot plot, IReadOnlyList<ConnectionStep> steps, Func<ConnectionStep, long?> field, string legend)
+    private static void AddSeries(Plot plot, IReadOnlyList<ConnectionStep> steps, Func<ConnectionStep, long?> field, string legend, LinePattern pattern)
     {
         var points = steps.Where(s => field(s) is not null && s.ServerConnections is not null).ToList();
         if (points.Count == 0)
@@ -38,5 +39,6 @@ internal static class MemoryPlot
         scatter.LegendText = legend;
         scatter.MarkerSize = 7;
         scatter.LineWidth = 2;
+        scatter.LinePattern = pattern;
     }
 }

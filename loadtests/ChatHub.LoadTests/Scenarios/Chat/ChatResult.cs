@@ -52,6 +52,7 @@ internal sealed class ChatResult : IScenarioResult
         sb.Append(Markdown.LatencyHeader)
           .Append(Markdown.LatencyRow("scheduled send → member", Latency))
           .Append(Markdown.LatencyRow("sender lag vs schedule", SendLag)).Append('\n');
+        sb.Append(Markdown.Cpu(Cpu, "delivery")).Append("\n\n");
         sb.Append(Markdown.Violations(Violations));
         return sb.ToString();
     }

@@ -46,6 +46,7 @@ internal sealed class FanoutResult : IScenarioResult
         sb.Append(CultureInfo.InvariantCulture,
             $"| {DeliveriesPerSecond:F0} | {MessagesPerSecond:F0} | {SteadyDeliveries} | {SteadySeconds:F2} | {Markdown.Num(Cpu.ServerCpuPercentOfOneCore, "F0")} | {Markdown.Num(Cpu.ServerCpuMicrosecondsPerUnit, "F2")} | {Cpu.GeneratorCpuPercentOfOneCore:F0} | {Lost} |\n\n");
         sb.Append(Markdown.LatencyHeader).Append(Markdown.LatencyRow("send → each member", Latency)).Append('\n');
+        sb.Append(Markdown.Cpu(Cpu, "delivery")).Append("\n\n");
         sb.Append(Markdown.Violations(Violations));
         return sb.ToString();
     }

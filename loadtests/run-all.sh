@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Runs the standard load-test set against freshly started Release servers on this machine and
+# regenerates the figures in docs/benchmarks.md and the plot docs/img/connections-memory.png.
+#
+#   loadtests/run-all.sh            # everything (about 6-8 minutes on a 2-core box)
+#   ONLY="fanout chat" loadtests/run-all.sh
+#   STORAGE=Sqlite SUFFIX=-sqlite ONLY="fanout chat slow-consumer" loadtests/run-all.sh
+#                                   # servers with the SQLite store in a temp file; results named *-sqlite
+#
+# Not part of CI. Servers and load generator share the machine's cores; see docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ONLY="${ONLY:-connections connections-multi fanout chat chat-2k slow-consumer}"
+STORAGE="${STORAGE:-Memory}"
+SUFFIX="${SUFFIX:-}"          # appended to each result's label
+RESULTS=loadtests/results
+TMP="$RESULTS/tmp"            # server logs and SQLite files; git-ignored
+SERVER_DLL=src/ChatHub.Server/bin/Release/net10.0/ChatHub.Server.dll
+LOADTESTS=(dotnet loadtests/ChatHub.LoadTests/bin/Release/net10.0/ChatHub.LoadTests.dll)
+# A sender in fan-out and slow-consumer goes far beyond the default 20 messages/s.
+FAST_SENDER=(--ChatHub:Limits:MessagesPerSecond=1000000 --ChatHub:Limits:MessageBurst=1000000)
+
+# 20,000 open files per process is this box's hard limit; servers and workers inherit the soft one.
+ulimit -n "$(ulimit -Hn)"
+mkdir -p "$TMP" docs/img
+
+echo "== build (Release)"
+dotnet build src/ChatHub.Server/ChatHub.Server.csproj -c Release -nologo -v q
+dotnet build loadtests/ChatHub.LoadTests/ChatHub.LoadTests.csproj -c Release -nologo -v q
+
+STARTED_PIDS=()
+cleanup() {
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+# start_server PORT [extra server args...]  -> sets SERVER_PID
+start_server() {
+  local port=$1; shift
+  local storage_args=(--ChatHub:Storage:Provider="$STORAGE")
+  if [[ "$STORAGE" == "Sqlite" ]]; then
+    rm -f "$TMP/chathub-$port.db"*
+    storage_args+=(--ChatHub:Storage:SqlitePath="$TMP/chathub-$port.db")
+  fi
+  dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$port" "${storage_args[@]}" "$@" >"$TMP/server-$port.log" 2>&1 &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+  # The server has no "ready" signal to a parent process; /readyz is its readiness event. Bounded: 30 s.
+  for _ in $(seq 1 150); do
+    if curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; then
+      echo "   server :$port pid $SERVER_PID ($STORAGE)"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "server on :$port did not become ready; see $TMP/server-$port.log" >&2
+  return 1
+}
+
+stop_server() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+wants() { [[ " $ONLY " == *" $1 "* ]]; }
+STATUS=0
+run() { "${LOADTESTS[@]}" "$@" --out "$RESULTS" || STATUS=1; }
+
+if wants connections; then
+  echo "== connections: one server, 0 -> 19,500 idle connections"
+  start_server 5201
+  run connections --url http://127.0.0.1:5201 --server-pid "$SERVER_PID" \
+      --steps 0,1000,2000,5000,10000,15000,19500 --rooms 500 --plot docs/img/connections-memory.png
+  stop_server "$SERVER_PID"
+fi
+
+if wants connections-multi; then
+  # One server process holds at most ~19,900 sockets (20,000 open files), so past that the load is
+  # spread over two servers; the tool sums their memory.
+  echo "== connections-multi: two servers, 0 -> 36,000 idle connections"
+  start_server 5202; PID_A=$SERVER_PID
+  start_server 5203; PID_B=$SERVER_PID
+  run connections --label connections-multi \
+      --url http://127.0.0.1:5202 --url http://127.0.0.1:5203 --server-pid "$PID_A,$PID_B" \
+      --steps 0,5000,10000,20000,30000,36000 --rooms 500 --plot "$RESULTS/connections-multi.png"
+  stop_server "$PID_A"; stop_server "$PID_B"
+fi
+
+if wants fanout || wants chat || wants chat-2k || wants slow-consumer; then
+  echo "== messaging server"
+  start_server 5204 "${FAST_SENDER[@]}"
+  MSG_PID=$SERVER_PID
+  if wants fanout; then
+    echo "== fanout"
+    run fanout --label "fanout$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 500 --messages 10000 --warmup-messages 1000 --window 32
+  fi
+  if wants chat; then
+    echo "== chat: 1,000 connections"
+    run chat --label "chat$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --connections 1000 --rooms 50 --rate 1 --warmup-seconds 5 --seconds 60
+  fi
+  if wants chat-2k; then
+    echo "== chat: 2,000 connections"
+    run chat --label "chat-2k$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --connections 2000 --rooms 100 --rate 1 --warmup-seconds 5 --seconds 60
+  fi
+  if wants slow-consumer; then
+    echo "== slow-consumer"
+    run slow-consumer --label "slow-consumer$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 10 --senders 2 --rate 200 --text-chars 4000
+  fi
+  stop_server "$MSG_PID"
+fi
+
+echo "== report"
+"${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md \
+    --labels connections,connections-multi,fanout,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite
+exit $STATUS

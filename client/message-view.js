@@ -58,9 +58,7 @@ export class MessageView {
   entryAdded(conversation, entry) {
     if (conversation !== this.#conversation) return;
     const stick = this.#nearBottom() || entry.own;
-    const index = conversation.indexOf(entry);
-    const next = conversation.entries[index + 1];
-    this.#list.insertBefore(this.#render(entry), (next && this.#elements.get(next)) ?? null);
+    this.#list.insertBefore(this.#render(entry), this.#elementAfter(conversation, entry));
     if (stick) this.#scrollToBottom();
   }
 
@@ -86,10 +84,7 @@ export class MessageView {
   olderLoaded(conversation, added) {
     if (conversation !== this.#conversation) return;
     const fromBottom = this.#scroller.scrollHeight - this.#scroller.scrollTop;
-    for (const entry of added) {
-      const next = conversation.entries[conversation.indexOf(entry) + 1];
-      this.#list.insertBefore(this.#render(entry), (next && this.#elements.get(next)) ?? null);
-    }
+    for (const entry of added) this.#list.insertBefore(this.#render(entry), this.#elementAfter(conversation, entry));
     this.#scroller.scrollTop = this.#scroller.scrollHeight - fromBottom;
     this.#olderStatus.textContent = added.length ? `Loaded ${added.length} older messages.` : '';
     this.#updateOlder();
@@ -103,6 +98,17 @@ export class MessageView {
     if (conversation?.hasOlder && this.#scroller.scrollHeight <= this.#scroller.clientHeight) {
       this.#handlers.loadOlder();
     }
+  }
+
+  // The element of the next entry already on screen (entries of a page that
+  // is being inserted have none yet), or null to append.
+  #elementAfter(conversation, entry) {
+    const entries = conversation.entries;
+    for (let i = conversation.indexOf(entry) + 1; i < entries.length; i++) {
+      const element = this.#elements.get(entries[i]);
+      if (element?.isConnected) return element;
+    }
+    return null;
   }
 
   #updateOlder() {

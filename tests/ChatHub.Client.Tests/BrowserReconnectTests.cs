@@ -1,0 +1,108 @@
+using ChatHub.Client.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace ChatHub.Client.Tests;
+
+/// <summary>
+/// The browser client loses its socket and comes back by itself: it resumes
+/// each room with `since`, resends what was not acked with the same ref, keeps
+/// its name, and shows every message exactly once.
+/// The page is loaded through <see cref="TcpDropProxy"/>, which is how the tests
+/// break the network under it and decide when the server is reachable again.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private ChatServer _server = null!;
+    private TcpDropProxy _proxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await ChatServer.StartAsync();
+        _proxy = new TcpDropProxy(_server.BaseUri);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task After_a_server_restart_nothing_is_lost_or_shown_twice()
+    {
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, _proxy.BaseUri, name: "ann");
+        await ann.ExpectConnectedAsAsync("ann");
+        await using (ProtocolClient bob = await ProtocolClient.ConnectAsync(_server, "bob"))
+        {
+            await bob.JoinAsync("lobby");
+            await bob.SayAsync("lobby", "before 1");
+            await ann.SendAsync("before 2");
+            await bob.WaitForMessageAsync("lobby", "before 2");
+            await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(["before 1", "before 2"]);
+
+            // The server goes away (1001 to every client) and stays unreachable for now.
+            _proxy.Refusing = true;
+            await _server.RestartAsync();
+        }
+        _proxy.Upstream = _server.BaseUri;
+        await Expect(ann.Connection).ToHaveAttributeAsync("data-state", "reconnecting");
+        await Expect(ann.Connection).ToContainTextAsync("Reconnecting");
+
+        // Meanwhile the conversation goes on without ann, and ann writes while offline.
+        await using ProtocolClient bob2 = await ProtocolClient.ConnectAsync(_server, "bob");
+        await bob2.JoinAsync("lobby");
+        await bob2.SayAsync("lobby", "while you were away 1");
+        await bob2.SayAsync("lobby", "while you were away 2");
+        await ann.SendAsync("written offline");
+        await Expect(ann.Pending.Filter(new() { HasText = "written offline" })).ToHaveAttributeAsync("data-state", "sending");
+        await Screenshots.SaveAsync(ann.Page, "reconnecting");
+
+        // The network is back: the client reconnects by itself, under the same name.
+        _proxy.Refusing = false;
+        await ann.ExpectConnectedAsAsync("ann");
+        await bob2.WaitForMessageAsync("lobby", "written offline");
+        await Expect(ann.Pending).ToHaveCountAsync(0);
+
+        // A last exchange after the resume; once it is seen, everything before it has arrived.
+        await bob2.SayAsync("lobby", "welcome back");
+        await ann.SendAsync("thanks");
+        await bob2.WaitForMessageAsync("lobby", "thanks");
+        string[] expected = ["before 1", "before 2", "while you were away 1", "while you were away 2", "written offline", "welcome back", "thanks"];
+        await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(expected);
+        Assert.Equal(Enumerable.Range(1, expected.Length).Select(i => (long)i), await ann.ShownSeqsAsync());
+        Assert.Equal(1, bob2.CountMessages("lobby", "written offline"));
+        await Expect(ann.Members).ToHaveTextAsync(["ann (you)", "bob"]);
+    }
+
+    [Fact]
+    public async Task A_message_whose_ack_was_lost_is_resent_with_its_ref_and_shown_once()
+    {
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, _proxy.BaseUri, name: "ann");
+        await ann.ExpectConnectedAsAsync("ann");
+        await using ProtocolClient bob = await ProtocolClient.ConnectAsync(_server, "bob");
+        await bob.JoinAsync("lobby");
+        await ann.SendAsync("first");
+        await bob.WaitForMessageAsync("lobby", "first");
+
+        // The server stores and broadcasts ann's message, but its ack (and the
+        // broadcast to ann) never reach her: then the connection breaks.
+        _proxy.SwallowingDownstream = true;
+        await ann.SendAsync("ack lost");
+        await bob.WaitForMessageAsync("lobby", "ack lost");
+        await Expect(ann.Pending.Filter(new() { HasText = "ack lost" })).ToHaveAttributeAsync("data-state", "sending");
+        _proxy.DropAll();
+        _proxy.SwallowingDownstream = false;
+
+        await ann.ExpectConnectedAsAsync("ann");
+        await Expect(ann.Pending).ToHaveCountAsync(0);
+        await ann.SendAsync("after the drop");
+        await bob.WaitForMessageAsync("lobby", "after the drop");
+
+        // The resend carried the same ref, so the server did not store it again.
+        await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(["first", "ack lost", "after the drop"]);
+        long[] seqs = await ann.ShownSeqsAsync();
+        Assert.Equal(new long[] { 1, 2, 3 }, seqs);
+        Assert.Equal(1, bob.CountMessages("lobby", "ack lost"));
+    }
+}

@@ -19,6 +19,7 @@ internal sealed partial class ChatConnection
     private readonly Channel<byte[]> _outbox;
     private readonly ConnectionContext _context;
     private readonly TimeSpan _closeTimeout;
+    private readonly Action _abortTransport;
     private volatile string _name;
     private int _closing;
     private WebSocketCloseStatus _closeStatus;
@@ -26,13 +27,14 @@ internal sealed partial class ChatConnection
     private volatile bool _discardQueued;
     private int _rateLimitedInARow;
 
-    public ChatConnection(long id, WebSocket socket, BatchingStream stream, WireFormat format, string name, ConnectionContext context)
+    public ChatConnection(long id, WebSocket socket, BatchingStream stream, Action abortTransport, WireFormat format, ConnectionContext context)
     {
+        _abortTransport = abortTransport;
         Id = id;
         _socket = socket;
         _stream = stream;
         Format = format;
-        _name = name;
+        _name = "";
         _context = context;
         _closeTimeout = context.Options.Connections.CloseTimeout;
         Session = Guid.NewGuid().ToString("N");
@@ -133,22 +135,36 @@ internal sealed partial class ChatConnection
 
     public void CountAccepted() => _rateLimitedInARow = 0;
 
-    /// <summary>Runs both loops until the connection is over. <paramref name="onFrame"/> handles one inbound text frame.</summary>
-    public async Task RunAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
+    /// <summary>
+    /// Runs both loops until the connection is over. <paramref name="onFrame"/> handles one inbound text frame;
+    /// <paramref name="onReadEnded"/> runs once nothing more will be read, before the close frame is sent, so a
+    /// client that sees its close completed knows its name and rooms are already released.
+    /// </summary>
+    public async Task RunAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame, Action<ChatConnection> onReadEnded)
     {
         var writer = Task.Run(WriteLoopAsync);
         try
         {
             await ReadLoopAsync(onFrame);
         }
-        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (IsTransportFailure(e))
         {
             // The peer vanished or broke the protocol (the WebSocket has already sent 1007 for bad UTF-8).
             LogReadEnded(_context.Logger, Id, e.Message);
         }
         finally
         {
+            onReadEnded(this);
             BeginClose(CloseCodes.Normal, "");
+        }
+
+        try
+        {
+            await DiscardUntilCloseAsync();
+        }
+        catch (Exception e) when (IsTransportFailure(e))
+        {
+            LogReadEnded(_context.Logger, Id, e.Message);
         }
 
         await writer;
@@ -163,8 +179,7 @@ internal sealed partial class ChatConnection
             var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
             if (peek.MessageType == WebSocketMessageType.Close)
             {
-                BeginClose(CloseCodes.Normal, "");
-                return;
+                return; // the client closed; RunAsync answers with 1000
             }
 
             if (peek.MessageType == WebSocketMessageType.Binary)
@@ -188,7 +203,6 @@ internal sealed partial class ChatConnection
                     var result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        BeginClose(CloseCodes.Normal, "");
                         return;
                     }
 
@@ -212,11 +226,9 @@ internal sealed partial class ChatConnection
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-
-        await DiscardUntilCloseAsync();
     }
 
-    /// <summary>After the server started the close, wait for the peer's close frame, ignoring anything before it.</summary>
+    /// <summary>When the server started the close, wait for the peer's close frame, ignoring anything before it.</summary>
     private async Task DiscardUntilCloseAsync()
     {
         byte[] scratch = ArrayPool<byte>.Shared.Rent(4096);
@@ -270,7 +282,7 @@ internal sealed partial class ChatConnection
                 await _socket.CloseOutputAsync(_closeStatus, _closeReason, CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (IsTransportFailure(e) || e is InvalidOperationException)
         {
             LogWriteEnded(_context.Logger, Id, e.Message);
         }
@@ -281,9 +293,14 @@ internal sealed partial class ChatConnection
         await Task.Delay(_closeTimeout, _context.Clock);
         if (_socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
         {
+            // Aborting the WebSocket alone does not end a pending transport read; aborting the transport does.
             _socket.Abort();
+            _abortTransport();
         }
     }
+
+    private static bool IsTransportFailure(Exception e) =>
+        e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} ({Name}) is reading too slowly: closing with 1013")]
     private static partial void LogSlowConsumer(ILogger logger, long connectionId, string name);

@@ -57,7 +57,7 @@ internal sealed partial class WebSocketEndpoint(
             KeepAliveInterval = options.Value.Connections.KeepAliveInterval,
         });
 
-        var connection = new ChatConnection(connections.NextId(), socket, stream, connect.Format, "", context);
+        var connection = new ChatConnection(connections.NextId(), socket, stream, http.Abort, connect.Format, context);
         connections.Add(connection);
         metrics.ConnectionOpened();
         LogConnected(logger, connection.Id, connect.Format);
@@ -70,11 +70,10 @@ internal sealed partial class WebSocketEndpoint(
                 connection.BeginClose(Protocol.CloseCodes.ShuttingDown, "server shutting down");
             }
 
-            await connection.RunAsync(dispatcher.OnFrame);
+            await connection.RunAsync(dispatcher.OnFrame, dispatcher.OnDisconnected);
         }
         finally
         {
-            dispatcher.OnDisconnected(connection);
             connections.Remove(connection);
             metrics.ConnectionClosed();
             LogDisconnected(logger, connection.Id, connection.Name);

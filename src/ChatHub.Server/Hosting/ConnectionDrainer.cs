@@ -8,28 +8,21 @@ namespace ChatHub.Server.Hosting;
 /// <summary>
 /// The graceful stop (SIGTERM, Ctrl+C, host StopAsync): refuse new connections, send every outbox, close every
 /// connection with 1001 and wait for them to end, bounded by the close timeout.
+///
+/// It runs in <see cref="StoppingAsync"/>, which the host calls before any hosted service's StopAsync — that is,
+/// while Kestrel still listens — so readiness can answer 503 and late upgrades get a clear 503 during the drain,
+/// and Kestrel's own stop then finds no WebSocket left to wait for.
 /// </summary>
 internal sealed partial class ConnectionDrainer(
     ConnectionRegistry connections,
     ServerLifecycle lifecycle,
-    IHostApplicationLifetime applicationLifetime,
     IOptions<ChatHubOptions> options,
-    ILogger<ConnectionDrainer> logger) : IHostedService
+    ILogger<ConnectionDrainer> logger) : IHostedLifecycleService
 {
-    private CancellationTokenRegistration _onStopping;
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Readiness turns red the moment stopping begins, before any hosted service is asked to stop.
-        _onStopping = applicationLifetime.ApplicationStopping.Register(lifecycle.MarkDraining);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         lifecycle.MarkDraining();
-        int count = connections.Count;
-        LogDraining(logger, count);
+        LogDraining(logger, connections.Count);
         foreach (var connection in connections.All)
         {
             connection.BeginClose(CloseCodes.ShuttingDown, "server shutting down");
@@ -45,9 +38,17 @@ internal sealed partial class ConnectionDrainer(
         {
             LogDrainTimedOut(logger, connections.Count);
         }
-
-        await _onStopping.DisposeAsync();
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: closing {Count} connections with 1001")]
     private static partial void LogDraining(ILogger logger, int count);

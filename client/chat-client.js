@@ -33,6 +33,7 @@ export class ChatClient {
   #initialRooms;
   #joinIntent = null;
   #nameReclaimTries = 0;
+  #reclaiming = false;
   #attemptsWithoutWelcome = 0;
   #roomsTimer = 0;
   #roomsDebounce = 0;
@@ -87,7 +88,7 @@ export class ChatClient {
       return;
     }
     this.#desiredName = name;
-    this.#nameReclaimTries = 0;
+    this.#reclaiming = false;
     this.#sendRequest({ type: 'nick', name }, { kind: 'nick', name });
   }
 
@@ -218,8 +219,15 @@ export class ChatClient {
   #onWelcome(welcome) {
     this.me = welcome.name;
     this.limits = welcome.limits ?? null;
-    if (!this.#desiredName) this.#desiredName = welcome.name;
-    else if (!sameName(welcome.name, this.#desiredName)) this.#reclaimName();
+    if (!this.#desiredName) {
+      this.#desiredName = welcome.name;
+    } else if (!sameName(welcome.name, this.#desiredName)) {
+      // The server made us a guest (our name was still held, e.g. by the
+      // connection that just dropped): claim it back quietly.
+      this.#reclaiming = true;
+      this.#nameReclaimTries = 0;
+      this.#reclaimName();
+    }
     this.#views.me(this.me);
     this.#views.connectionState({ state: 'connected' }, this.me);
 
@@ -368,6 +376,7 @@ export class ChatClient {
   #onNick(nick) {
     const old = nick.old ?? this.me;
     this.me = nick.name;
+    this.#reclaiming = false;
     this.#desiredName = nick.name;
     for (const conversation of this.conversations.values()) {
       if (conversation.isRoom && conversation.members.delete(old)) conversation.members.add(nick.name);
@@ -406,6 +415,9 @@ export class ChatClient {
         if (conversation && !conversation.joined && !conversation.wasJoined) this.#forgetRoom(conversation);
       }
     } else if (error.code === 'invalid_name' || error.code === 'name_taken') {
+      // Sent right after welcome when name= could not be had: say so, while
+      // the quiet reclaim keeps trying.
+      if (this.#reclaiming) return this.#views.nickError(description);
       return this.#nickRefused({ kind: 'nick', quiet: false }, error, description);
     }
     this.#views.notice(description, 'error');
@@ -524,17 +536,23 @@ export class ChatClient {
   }
 
   #reclaimName() {
-    if (this.#nameReclaimTries >= NAME_RECLAIM_TRIES) return;
+    if (!this.#reclaiming || !this.#connection.ready || this.#nameReclaimTries >= NAME_RECLAIM_TRIES) return;
     this.#nameReclaimTries += 1;
     this.#sendRequest({ type: 'nick', name: this.#desiredName }, { kind: 'nick', name: this.#desiredName, quiet: true });
   }
 
   #nickRefused(request, error, description) {
-    if (request.quiet && error.code === 'name_taken' && this.#nameReclaimTries < NAME_RECLAIM_TRIES) {
-      setTimeout(() => this.#reclaimName(), NAME_RECLAIM_DELAY_MS);
+    if (request.quiet) {
+      if (error.code === 'name_taken' && this.#nameReclaimTries < NAME_RECLAIM_TRIES) {
+        setTimeout(() => this.#reclaimName(), NAME_RECLAIM_DELAY_MS);
+        return;
+      }
+      // Give up for this connection; the next reconnect asks for it again.
+      this.#reclaiming = false;
+      this.#views.nickError(`${this.#desiredName} is in use: you are ${this.me} for now.`);
       return;
     }
-    if (!request.quiet) this.#desiredName = this.me;
+    this.#desiredName = this.me;
     this.#views.nickError(description);
   }
 

@@ -76,6 +76,20 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_taken_name_makes_a_guest_who_claims_the_name_once_it_is_free()
+    {
+        ProtocolClient holder = await ProtocolClient.ConnectAsync(_server, "carol");
+        await using ChatPage carol = await ChatPage.OpenAsync(browser.Browser, _server.BaseUri, name: "carol");
+        await Expect(carol.Connection).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Connected as guest-"));
+        await Expect(carol.Page.Locator("#nick-error")).ToContainTextAsync("carol is taken");
+
+        // The old holder goes away (as a dropped connection of the same person would).
+        await holder.DisposeAsync();
+        await carol.ExpectConnectedAsAsync("carol");
+        await Expect(carol.Page.Locator("#nick-error")).ToBeEmptyAsync();
+    }
+
+    [Fact]
     public async Task A_message_whose_ack_was_lost_is_resent_with_its_ref_and_shown_once()
     {
         await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, _proxy.BaseUri, name: "ann");

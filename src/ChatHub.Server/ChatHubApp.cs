@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace ChatHub.Server;
 
@@ -80,6 +81,7 @@ public static class ChatHubApp
 
         services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: [ReadinessCheck.Tag]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .ConfigureResource(resource => resource.AddService("chathub", serviceVersion: ServerInfo.Version))
             .AddMeter(ChatMetrics.MeterName)
             .AddPrometheusExporter());
     }

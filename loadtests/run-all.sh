@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ONLY="${ONLY:-connections connections-multi fanout chat chat-2k slow-consumer}"
+ONLY="${ONLY:-connections connections-multi fanout fanout-windows chat chat-2k slow-consumer}"
 STORAGE="${STORAGE:-Memory}"
 SUFFIX="${SUFFIX:-}"          # appended to each result's label
 RESULTS=loadtests/results
@@ -89,13 +89,20 @@ if wants connections-multi; then
   stop_server "$PID_A"; stop_server "$PID_B"
 fi
 
-if wants fanout || wants chat || wants chat-2k || wants slow-consumer; then
+if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants slow-consumer; then
   echo "== messaging server"
   start_server 5204 "${FAST_SENDER[@]}"
   MSG_PID=$SERVER_PID
   if wants fanout; then
     echo "== fanout"
     run fanout --label "fanout$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 500 --messages 10000 --warmup-messages 1000 --window 32
+  fi
+  if wants fanout-windows; then
+    # The window trades latency for throughput; 8 and 128 either side of the standard 32.
+    for w in 8 128; do
+      echo "== fanout, window $w"
+      run fanout --label "fanout-w$w$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 500 --messages 10000 --warmup-messages 1000 --window "$w"
+    done
   fi
   if wants chat; then
     echo "== chat: 1,000 connections"
@@ -112,7 +119,19 @@ if wants fanout || wants chat || wants chat-2k || wants slow-consumer; then
   stop_server "$MSG_PID"
 fi
 
+# What was measured: the server's commit (and whether its sources had uncommitted changes), the box.
+{
+  echo "### Environment of the last run-all.sh$SUFFIX"
+  echo
+  echo "- run at: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src/ had uncommitted changes)')"
+  echo "- storage: $STORAGE"
+  echo "- cores: $(nproc), memory: $(free -m | awk '/Mem:/ {print $2}') MiB, kernel $(uname -r)"
+  echo "- dotnet: $(dotnet --version) SDK; open files per process: $(ulimit -n) (hard $(ulimit -Hn))"
+  echo "- ephemeral ports: $(cat /proc/sys/net/ipv4/ip_local_port_range | tr '\t' '-')"
+} > "$RESULTS/environment$SUFFIX.md"
+
 echo "== report"
 "${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md \
-    --labels connections,connections-multi,fanout,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite
+    --labels environment,connections,connections-multi,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
 exit $STATUS

@@ -10,7 +10,7 @@ internal sealed class CpuMeter
     private readonly long? _serverTicksAtStart;
     private readonly TimeSpan _selfAtStart;
     private readonly long _startTimestamp;
-    private readonly (long Busy, long Total)? _machineAtStart;
+    private readonly (long Busy, long SoftIrq, long Total)? _machineAtStart;
     private readonly TimeSpan _gcPauseAtStart;
     private readonly int _gen2AtStart;
 
@@ -33,10 +33,10 @@ internal sealed class CpuMeter
         long? serverTicks = _servers.ReadCpuTicks() - _serverTicksAtStart;
         double selfSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _selfAtStart).TotalSeconds;
         double? serverSeconds = serverTicks / (double)ProcessProbe.ClockTicksPerSecond;
-        (long Busy, long Total)? machine = MachineCpu.Read();
-        double? machineBusy = machine is { } end && _machineAtStart is { } start && end.Total > start.Total
-            ? 100.0 * (end.Busy - start.Busy) / (end.Total - start.Total)
-            : null;
+        (long Busy, long SoftIrq, long Total)? machine = MachineCpu.Read();
+        bool haveMachine = machine is { } end && _machineAtStart is { } start && end.Total > start.Total;
+        double? machineBusy = haveMachine ? 100.0 * (machine!.Value.Busy - _machineAtStart!.Value.Busy) / (machine.Value.Total - _machineAtStart.Value.Total) : null;
+        double? machineSoftIrq = haveMachine ? 100.0 * (machine!.Value.SoftIrq - _machineAtStart!.Value.SoftIrq) / (machine.Value.Total - _machineAtStart.Value.Total) : null;
         return new CpuUsage
         {
             ElapsedSeconds = elapsed,
@@ -47,6 +47,8 @@ internal sealed class CpuMeter
             GeneratorCpuPercentOfOneCore = selfSeconds * 100 / elapsed,
             Cores = Environment.ProcessorCount,
             MachineBusyPercent = machineBusy,
+            MachineSoftIrqPercent = machineSoftIrq,
+            UnattributedCpuPercentOfOneCore = machineBusy * Environment.ProcessorCount - serverSeconds * 100 / elapsed - selfSeconds * 100 / elapsed,
             GeneratorGcPauseMilliseconds = (GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds,
             GeneratorGen2Collections = GC.CollectionCount(2) - _gen2AtStart,
         };

@@ -16,7 +16,14 @@ internal sealed class CpuUsage
     public int Cores { get; set; }
     /// <summary>Busy share of all cores of the machine (100 % = every core busy), from /proc/stat.</summary>
     public double? MachineBusyPercent { get; set; }
+    /// <summary>Share of all cores spent in softirq: mostly loopback TCP, charged to neither process.</summary>
+    public double? MachineSoftIrqPercent { get; set; }
     /// <summary>Time the load generator's own GC paused it: a pause delays receipts and sends alike.</summary>
+    /// <summary>
+    /// Machine CPU charged to neither the server(s) nor this generator, in % of one core: kernel network
+    /// work (softirq) and any other process on the box. A large figure means the run was disturbed.
+    /// </summary>
+    public double? UnattributedCpuPercentOfOneCore { get; set; }
     public double GeneratorGcPauseMilliseconds { get; set; }
     public int GeneratorGen2Collections { get; set; }
 }

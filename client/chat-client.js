@@ -253,10 +253,13 @@ export class ChatClient {
   #onJoined(joined) {
     const conversation = this.#roomConversation(joined.room);
     const fresh = conversation.entries.every(e => e.type !== 'message');
+    // On a resume the history is what was missed, so it counts as unread; on a
+    // first join it is just the room's recent past.
+    const resumed = conversation.wasJoined === true;
     conversation.joined = true;
     conversation.wasJoined = true;
     conversation.members = new Set(joined.members ?? []);
-    for (const message of joined.history ?? []) this.#acceptMessage(conversation, message);
+    for (const message of joined.history ?? []) this.#acceptMessage(conversation, message, resumed);
     if (fresh) conversation.hasOlder = conversation.oldestSeq > 1;
     if (joined.truncated) {
       this.#addNote(conversation, 'Some messages from while you were away are no longer kept by the server.');
@@ -461,7 +464,7 @@ export class ChatClient {
     return false;
   }
 
-  #acceptMessage(conversation, message) {
+  #acceptMessage(conversation, message, countsAsUnread = true) {
     const entry = conversation.addMessage(message);
     if (!entry) return;
     const own = sameName(message.from, this.me);
@@ -474,7 +477,7 @@ export class ChatClient {
         this.#views.pendingChanged(conversation);
       }
     }
-    this.#entryArrived(conversation, entry, !own);
+    this.#entryArrived(conversation, entry, countsAsUnread && !own);
   }
 
   #entryArrived(conversation, entry, countsAsUnread) {

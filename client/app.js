@@ -25,6 +25,7 @@ const messages = new MessageView({
   pendingList: byId('pending-list'),
   olderButton: byId('load-older'),
   olderStatus: byId('older-status'),
+  newBelow: byId('new-below'),
 }, {
   loadOlder: () => client.loadOlder(),
   retry: (conversationId, ref) => client.retry(conversationId, ref),
@@ -52,7 +53,10 @@ const leaveButton = byId('leave-room');
 const composerInput = byId('composer-input');
 
 client = new ChatClient({
-  connectionState: (detail, me) => status.connection(detail, me),
+  connectionState: (detail, me) => {
+    status.connection(detail, me);
+    messages.online = detail.state === 'connected';
+  },
   me: name => {
     status.me(name);
     messages.me = name;

@@ -19,6 +19,8 @@ export class MessageView {
   #elements = new WeakMap();
   #conversation = null;
   #me = null;
+  #online = false;
+  #newBelow;
 
   /** @param handlers { loadOlder(), retry(conversationId, ref), discard(conversationId, ref) } */
   constructor(elements, handlers) {
@@ -27,10 +29,13 @@ export class MessageView {
     this.#pendingList = elements.pendingList;
     this.#olderButton = elements.olderButton;
     this.#olderStatus = elements.olderStatus;
+    this.#newBelow = elements.newBelow;
     this.#handlers = handlers;
     this.#scroller.addEventListener('scroll', () => {
       if (this.#scroller.scrollTop < LOAD_OLDER_THRESHOLD) this.#handlers.loadOlder();
+      if (this.#nearBottom()) this.#newBelow.hidden = true;
     }, { passive: true });
+    this.#newBelow.addEventListener('click', () => this.#scrollToBottom());
     this.#olderButton.addEventListener('click', () => this.#handlers.loadOlder());
   }
 
@@ -38,8 +43,16 @@ export class MessageView {
     this.#me = name;
   }
 
+  /** While offline, waiting messages say they wait for the connection. */
+  set online(value) {
+    if (this.#online === value) return;
+    this.#online = value;
+    if (this.#conversation) this.#renderPending();
+  }
+
   show(conversation) {
     this.#conversation = conversation;
+    this.#newBelow.hidden = true;
     clear(this.#list);
     clear(this.#pendingList);
     if (!conversation) {
@@ -60,6 +73,8 @@ export class MessageView {
     const stick = this.#nearBottom() || entry.own;
     this.#list.insertBefore(this.#render(entry), this.#elementAfter(conversation, entry));
     if (stick) this.#scrollToBottom();
+    // Someone reading further up is not yanked down, but told there is more.
+    else if (entry.type !== 'note') this.#newBelow.hidden = false;
   }
 
   entryChanged(conversation, entry) {
@@ -126,7 +141,7 @@ export class MessageView {
 
   #renderPendingItem(conversation, pending) {
     const failed = pending.state === 'failed';
-    const status = failed ? `Not sent — ${pending.error}` : 'Sending…';
+    const status = failed ? `Not sent — ${pending.error}` : this.#online ? 'Sending…' : 'Waiting for the connection…';
     const actions = failed
       ? h('span', { class: 'actions' }, [
           h('button', { text: 'Retry', attrs: { type: 'button' }, on: { click: () => this.#handlers.retry(conversation.id, pending.ref) } }),
@@ -175,5 +190,6 @@ export class MessageView {
 
   #scrollToBottom() {
     this.#scroller.scrollTop = this.#scroller.scrollHeight;
+    this.#newBelow.hidden = true;
   }
 }

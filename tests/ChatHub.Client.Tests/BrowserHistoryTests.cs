@@ -1,4 +1,5 @@
 using ChatHub.Client.Tests.Infrastructure;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace ChatHub.Client.Tests;
@@ -52,5 +53,16 @@ public sealed class BrowserHistoryTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, Seeded).Select(i => (long)i), await ann.ShownSeqsAsync());
         Assert.Equal(Enumerable.Range(1, Seeded).Select(i => $"seed {i:D3}"), await ann.ShownTextsAsync());
         await Screenshots.SaveAsync(ann.Page, "history-scrollback");
+
+        // Reading old messages, a new one arrives: the view stays, a button offers the way down.
+        await using ProtocolClient bob = await ProtocolClient.ConnectAsync(_server, "bob");
+        await bob.JoinAsync("archive");
+        await bob.SayAsync("archive", "fresh news");
+        ILocator newBelow = ann.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "New messages below" });
+        await Expect(newBelow).ToBeVisibleAsync();
+        await Expect(ann.MessageWithText("fresh news")).Not.ToBeInViewportAsync();
+        await newBelow.ClickAsync();
+        await Expect(ann.MessageWithText("fresh news")).ToBeInViewportAsync();
+        await Expect(newBelow).ToBeHiddenAsync();
     }
 }

@@ -56,6 +56,7 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
         await bob2.SayAsync("lobby", "while you were away 2");
         await ann.SendAsync("written offline");
         await Expect(ann.Pending.Filter(new() { HasText = "written offline" })).ToHaveAttributeAsync("data-state", "sending");
+        await Expect(ann.Pending.Filter(new() { HasText = "written offline" })).ToContainTextAsync("Waiting for the connection");
         await Screenshots.SaveAsync(ann.Page, "reconnecting");
 
         // The network is back: the client reconnects by itself, under the same name.

@@ -29,7 +29,15 @@ public static class ChatHubApp
         });
 
         builder.UseChatHubLogging();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (builder.Configuration.GetValue($"{ChatHubOptions.SectionName}:Connections:AcceptOnTransport", defaultValue: true))
+            {
+                kestrel.ConfigureEndpointDefaults(listen =>
+                    listen.Use(next => listen.ApplicationServices.GetRequiredService<TransportHandshake>().Wrap(next)));
+            }
+        });
         AddChatHubServices(builder.Services, builder.Configuration);
 
         var app = builder.Build();
@@ -70,9 +78,11 @@ public static class ChatHubApp
         services.AddSingleton<NameRegistry>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<RateLimitPolicy>();
-        services.AddSingleton<ConnectionContext>();
+        services.AddSingleton<ConnectionServices>();
         services.AddSingleton<RequestDispatcher>();
+        services.AddSingleton<ConnectionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<TransportHandshake>();
 
         // Stop order is the reverse of this: connections drain first, then the store commits what is left.
         services.AddHostedService<StoreLifetime>();

@@ -67,6 +67,12 @@ public enum StorageProvider
 
 public sealed class ConnectionOptions
 {
+    /// <summary>
+    /// Accept <c>GET /ws</c> upgrades in a Kestrel connection middleware, below the HTTP pipeline, so an idle
+    /// socket keeps no HTTP request alive. False sends every upgrade through ASP.NET Core's pipeline.
+    /// </summary>
+    public bool AcceptOnTransport { get; set; } = true;
+
     /// <summary>WebSocket ping interval, so dead peers and idle NATs are noticed. Zero turns it off.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 

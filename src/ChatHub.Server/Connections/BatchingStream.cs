@@ -1,16 +1,10 @@
 namespace ChatHub.Server.Connections;
 
 /// <summary>
-/// Sits between a <see cref="System.Net.WebSockets.WebSocket"/> and the transport so that a burst of frames
-/// leaves in one transport write (one flush, one syscall) instead of one per frame.
-///
-/// The WebSocket writes each frame with exactly one <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
-/// and serializes its writes (its send lock), so this stream is never written concurrently. The write loop
-/// marks its own frames with <see cref="CaptureNextWrite"/>: they are gathered, and the one marked as the last of
-/// the burst sends the gathered bytes. Writes the WebSocket makes on its own (pongs, keep-alive pings, close frames)
-/// are not captured and go out at once, behind whatever was gathered before them, so nothing waits for a flush.
+/// Batching over any stream (the HTTP path: Kestrel's upgraded request stream, where every write is a flush):
+/// the frames of a burst are gathered in a pooled buffer and written once. See <see cref="IBatchingTransport"/>.
 /// </summary>
-internal sealed class BatchingStream(Stream inner) : Stream
+internal sealed class BatchingStream(Stream inner) : Stream, IBatchingTransport
 {
     /// <summary>Gathered bytes are sent once they pass this, even mid-burst, so a burst never grows a huge buffer.</summary>
     private const int MaxGatheredBytes = 64 * 1024;
@@ -20,7 +14,6 @@ internal sealed class BatchingStream(Stream inner) : Stream
     private bool _captureNext;
     private bool _sendAfterCapture;
 
-    /// <summary>The next write is one of the write loop's frames; <paramref name="last"/> sends the burst with it.</summary>
     public void CaptureNextWrite(bool last)
     {
         _captureNext = true;

@@ -15,9 +15,9 @@ namespace ChatHub.Server.Connections;
 internal sealed partial class ChatConnection
 {
     private readonly WebSocket _socket;
-    private readonly BatchingStream _stream;
+    private readonly IBatchingTransport _transport;
     private readonly Channel<byte[]> _outbox;
-    private readonly ConnectionContext _context;
+    private readonly ConnectionServices _context;
     private readonly TimeSpan _closeTimeout;
     private readonly Action _abortTransport;
     private volatile string _name;
@@ -27,12 +27,12 @@ internal sealed partial class ChatConnection
     private volatile bool _discardQueued;
     private int _rateLimitedInARow;
 
-    public ChatConnection(long id, WebSocket socket, BatchingStream stream, Action abortTransport, WireFormat format, ConnectionContext context)
+    public ChatConnection(long id, WebSocket socket, IBatchingTransport transport, Action abortTransport, WireFormat format, ConnectionServices context)
     {
         _abortTransport = abortTransport;
         Id = id;
         _socket = socket;
-        _stream = stream;
+        _transport = transport;
         Format = format;
         _name = "";
         _context = context;
@@ -272,7 +272,7 @@ internal sealed partial class ChatConnection
                     }
 
                     // The last frame already queued sends the whole burst in one transport write.
-                    _stream.CaptureNextWrite(last: !reader.TryPeek(out _));
+                    _transport.CaptureNextWrite(last: !reader.TryPeek(out _));
                     await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                 }
             }

@@ -1,4 +1,5 @@
 using ChatHub.Server.Protocol;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace ChatHub.Server.Connections;
 
@@ -9,11 +10,11 @@ internal sealed record ConnectRequest(WireFormat Format, string? Subprotocol, st
     public const string TextSubprotocol = "chathub.text";
 
     /// <summary>Null with an error message when the query names a format that does not exist.</summary>
-    public static ConnectRequest? Parse(HttpRequest request, out string? error)
+    public static ConnectRequest? Parse(string queryString, IReadOnlyList<string> offered, out string? error)
     {
         error = null;
-        var offered = WebSocketHandshake.OfferedSubprotocols(request).ToList();
-        string? queryFormat = request.Query["format"].LastOrDefault();
+        var query = QueryHelpers.ParseQuery(queryString);
+        string? queryFormat = query.TryGetValue("format", out var formats) ? formats.LastOrDefault() : null;
         WireFormat format;
         if (queryFormat is not null)
         {
@@ -37,8 +38,8 @@ internal sealed record ConnectRequest(WireFormat Format, string? Subprotocol, st
         string matching = format == WireFormat.Json ? JsonSubprotocol : TextSubprotocol;
         string? subprotocol = offered.Contains(matching) ? matching : null;
 
-        string? name = request.Query["name"].LastOrDefault();
-        var rooms = request.Query["room"].Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct(StringComparer.Ordinal).ToList();
+        string? name = query.TryGetValue("name", out var names) ? names.LastOrDefault() : null;
+        var rooms = (query.TryGetValue("room", out var roomValues) ? roomValues : default).Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct(StringComparer.Ordinal).ToList();
         return new ConnectRequest(format, subprotocol, string.IsNullOrEmpty(name) ? null : name, rooms);
     }
 }

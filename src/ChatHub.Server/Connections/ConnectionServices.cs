@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace ChatHub.Server.Connections;
 
 /// <summary>The shared services every connection needs, gathered once so a connection holds one reference, not five.</summary>
-internal sealed class ConnectionContext(
+internal sealed class ConnectionServices(
     IOptions<ChatHubOptions> options,
     ChatMetrics metrics,
     RateLimitPolicy rateLimits,

@@ -1,42 +1,27 @@
-using System.Net.WebSockets;
-using ChatHub.Server.Configuration;
 using ChatHub.Server.Hosting;
-using ChatHub.Server.Observability;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 
 namespace ChatHub.Server.Connections;
 
-/// <summary><c>GET /ws</c>: checks and accepts the upgrade, then runs the connection until it ends.</summary>
-internal sealed partial class WebSocketEndpoint(
-    ConnectionRegistry connections,
-    RequestDispatcher dispatcher,
-    ConnectionContext context,
-    ServerLifecycle lifecycle,
-    IOptions<ChatHubOptions> options,
-    ChatMetrics metrics,
-    ILogger<WebSocketEndpoint> logger)
+/// <summary>
+/// <c>GET /ws</c> through ASP.NET Core's HTTP pipeline: the path for upgrades the transport-level handshake did
+/// not take (TLS, a /ws request on a keep-alive connection that served other requests first, or
+/// <c>ChatHub:Connections:AcceptOnTransport=false</c>). The HTTP request stays alive for the life of the socket.
+/// </summary>
+internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle lifecycle)
 {
     public async Task HandleAsync(HttpContext http)
     {
-        var request = http.Request;
         var upgrade = http.Features.Get<IHttpUpgradeFeature>();
-        if (upgrade is not { IsUpgradableRequest: true } || !WebSocketHandshake.IsWebSocketRequest(request))
+        if (upgrade is not { IsUpgradableRequest: true })
         {
-            await RefuseAsync(http, StatusCodes.Status426UpgradeRequired, "expected a WebSocket upgrade");
+            await RefuseAsync(http, new HandshakeRefusal(StatusCodes.Status426UpgradeRequired, "expected a WebSocket upgrade"));
             return;
         }
 
-        if (!WebSocketHandshake.HasSupportedVersion(request) || !WebSocketHandshake.TryGetKey(request, out string key))
+        if (WebSocketHandshake.Check(UpgradeRequest.FromHttp(http.Request), out var connect, out string accept) is { } refusal)
         {
-            http.Response.Headers.SecWebSocketVersion = "13";
-            await RefuseAsync(http, StatusCodes.Status400BadRequest, "expected Sec-WebSocket-Version 13 and a valid Sec-WebSocket-Key");
-            return;
-        }
-
-        if (ConnectRequest.Parse(request, out string? error) is not { } connect)
-        {
-            await RefuseAsync(http, StatusCodes.Status400BadRequest, error!);
+            await RefuseAsync(http, refusal);
             return;
         }
 
@@ -44,51 +29,32 @@ internal sealed partial class WebSocketEndpoint(
         await lifecycle.Started.WaitAsync(http.RequestAborted);
         if (lifecycle.IsDraining)
         {
-            await RefuseAsync(http, StatusCodes.Status503ServiceUnavailable, "the server is shutting down");
+            await RefuseAsync(http, new HandshakeRefusal(StatusCodes.Status503ServiceUnavailable, "the server is shutting down"));
             return;
         }
 
-        WebSocketHandshake.WriteAcceptHeaders(http.Response, key, connect.Subprotocol);
+        var headers = http.Response.Headers;
+        headers.Connection = "Upgrade";
+        headers.Upgrade = "websocket";
+        headers.SecWebSocketAccept = accept;
+        if (connect!.Subprotocol is { } subprotocol)
+        {
+            headers.SecWebSocketProtocol = subprotocol;
+        }
+
         var stream = new BatchingStream(await upgrade.UpgradeAsync());
-        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
-        {
-            IsServer = true,
-            SubProtocol = connect.Subprotocol,
-            KeepAliveInterval = options.Value.Connections.KeepAliveInterval,
-        });
-
-        var connection = new ChatConnection(connections.NextId(), socket, stream, http.Abort, connect.Format, context);
-        connections.Add(connection);
-        metrics.ConnectionOpened();
-        LogConnected(logger, connection.Id, connect.Format);
-        try
-        {
-            dispatcher.OnConnected(connection, connect.Name, connect.Rooms);
-            // A shutdown that began while this one was being accepted must still reach it.
-            if (lifecycle.IsDraining)
-            {
-                connection.BeginClose(Protocol.CloseCodes.ShuttingDown, "server shutting down");
-            }
-
-            await connection.RunAsync(dispatcher.OnFrame, dispatcher.OnDisconnected);
-        }
-        finally
-        {
-            connections.Remove(connection);
-            metrics.ConnectionClosed();
-            LogDisconnected(logger, connection.Id, connection.Name);
-        }
+        using var socket = runner.CreateSocket(stream, connect.Subprotocol);
+        await runner.RunAsync(socket, stream, http.Abort, connect);
     }
 
-    private static Task RefuseAsync(HttpContext http, int status, string message)
+    private static Task RefuseAsync(HttpContext http, HandshakeRefusal refusal)
     {
-        http.Response.StatusCode = status;
-        return http.Response.WriteAsync(message + "\n");
+        http.Response.StatusCode = refusal.Status;
+        if (refusal.Status == StatusCodes.Status400BadRequest)
+        {
+            http.Response.Headers.SecWebSocketVersion = "13";
+        }
+
+        return http.Response.WriteAsync(refusal.Message + "\n");
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} accepted ({Format})")]
-    private static partial void LogConnected(ILogger logger, long connectionId, Protocol.WireFormat format);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} ({Name}) ended")]
-    private static partial void LogDisconnected(ILogger logger, long connectionId, string name);
 }

@@ -1,31 +1,40 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 
 namespace ChatHub.Server.Connections;
 
 /// <summary>
-/// The server half of the RFC 6455 opening handshake. Done here rather than by the WebSocket middleware so the
-/// socket can be built over a <see cref="BatchingStream"/> (one flush per burst, not per frame).
+/// The server half of the RFC 6455 opening handshake, shared by both accept paths. Done here rather than by the
+/// WebSocket middleware so the socket can be built over a batching stream (one flush per burst, not per frame)
+/// and, on the transport path, without an HTTP request kept alive for the life of the socket.
 /// </summary>
 internal static class WebSocketHandshake
 {
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    public static bool IsWebSocketRequest(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method)
-        && HasToken(request.Headers.Connection, "upgrade")
-        && HasToken(request.Headers.Upgrade, "websocket");
-
-    public static bool HasSupportedVersion(HttpRequest request) =>
-        string.Equals(request.Headers.SecWebSocketVersion, "13", StringComparison.Ordinal);
-
-    public static bool TryGetKey(HttpRequest request, out string key)
+    /// <summary>Checks the request; on success <paramref name="connect"/> and <paramref name="accept"/> are set.</summary>
+    public static HandshakeRefusal? Check(UpgradeRequest request, out ConnectRequest? connect, out string accept)
     {
-        key = request.Headers.SecWebSocketKey.ToString().Trim();
-        Span<byte> decoded = stackalloc byte[24];
-        return Convert.TryFromBase64String(key, decoded, out int written) && written == 16;
+        connect = null;
+        accept = "";
+        if (request.Method != "GET" || !HasToken(request.Connection, "upgrade") || !HasToken(request.Upgrade, "websocket"))
+        {
+            return new HandshakeRefusal(426, "expected a WebSocket upgrade");
+        }
+
+        if (request.Version?.Trim() != "13" || !IsValidKey(request.Key))
+        {
+            return new HandshakeRefusal(400, "expected Sec-WebSocket-Version 13 and a valid Sec-WebSocket-Key");
+        }
+
+        connect = ConnectRequest.Parse(request.QueryString, request.Subprotocols, out string? error);
+        if (connect is null)
+        {
+            return new HandshakeRefusal(400, error!);
+        }
+
+        accept = ComputeAccept(request.Key!.Trim());
+        return null;
     }
 
     public static string ComputeAccept(string key)
@@ -35,35 +44,25 @@ internal static class WebSocketHandshake
         return Convert.ToBase64String(hash);
     }
 
-    /// <summary>The subprotocols the client offered, in its order of preference.</summary>
-    public static IEnumerable<string> OfferedSubprotocols(HttpRequest request) =>
-        request.Headers.SecWebSocketProtocol
-            .SelectMany(value => (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
-    public static void WriteAcceptHeaders(HttpResponse response, string key, string? subprotocol)
+    private static bool IsValidKey(string? key)
     {
-        response.Headers.Connection = HeaderNames.Upgrade;
-        response.Headers.Upgrade = "websocket";
-        response.Headers.SecWebSocketAccept = ComputeAccept(key);
-        if (subprotocol is not null)
-        {
-            response.Headers.SecWebSocketProtocol = subprotocol;
-        }
+        Span<byte> decoded = stackalloc byte[24];
+        return key is not null && Convert.TryFromBase64String(key.Trim(), decoded, out int written) && written == 16;
     }
 
-    private static bool HasToken(StringValues values, string token)
+    private static bool HasToken(string? value, string token)
     {
-        foreach (string? value in values)
+        foreach (var part in (value ?? "").Split(','))
         {
-            foreach (var part in (value ?? "").Split(','))
+            if (part.Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
             {
-                if (part.Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
         return false;
     }
 }
+
+/// <summary>Why an upgrade was refused: the HTTP status and a line for people.</summary>
+internal sealed record HandshakeRefusal(int Status, string Message);

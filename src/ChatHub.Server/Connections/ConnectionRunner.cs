@@ -1,0 +1,58 @@
+using System.Net.WebSockets;
+using ChatHub.Server.Configuration;
+using ChatHub.Server.Hosting;
+using ChatHub.Server.Observability;
+using ChatHub.Server.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace ChatHub.Server.Connections;
+
+/// <summary>Runs an accepted WebSocket as a chat connection until it ends, whichever path accepted it.</summary>
+internal sealed partial class ConnectionRunner(
+    ConnectionRegistry connections,
+    RequestDispatcher dispatcher,
+    ConnectionServices context,
+    ServerLifecycle lifecycle,
+    IOptions<ChatHubOptions> options,
+    ChatMetrics metrics,
+    ILogger<ConnectionRunner> logger)
+{
+    /// <summary>.NET's own framing over our stream; keep-alive pings at the configured interval.</summary>
+    public WebSocket CreateSocket(Stream stream, string? subprotocol) => WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+    {
+        IsServer = true,
+        SubProtocol = subprotocol,
+        KeepAliveInterval = options.Value.Connections.KeepAliveInterval,
+    });
+
+    public async Task RunAsync(WebSocket socket, IBatchingTransport transport, Action abortTransport, ConnectRequest connect)
+    {
+        var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context);
+        connections.Add(connection);
+        metrics.ConnectionOpened();
+        LogConnected(logger, connection.Id, connect.Format);
+        try
+        {
+            dispatcher.OnConnected(connection, connect.Name, connect.Rooms);
+            // A shutdown that began while this one was being accepted must still reach it.
+            if (lifecycle.IsDraining)
+            {
+                connection.BeginClose(CloseCodes.ShuttingDown, "server shutting down");
+            }
+
+            await connection.RunAsync(dispatcher.OnFrame, dispatcher.OnDisconnected);
+        }
+        finally
+        {
+            connections.Remove(connection);
+            metrics.ConnectionClosed();
+            LogDisconnected(logger, connection.Id, connection.Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} accepted ({Format})")]
+    private static partial void LogConnected(ILogger logger, long connectionId, WireFormat format);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} ({Name}) ended")]
+    private static partial void LogDisconnected(ILogger logger, long connectionId, string name);
+}

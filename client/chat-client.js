@@ -129,7 +129,7 @@ export class ChatClient {
     this.#dmRefs.set(ref, { conversation, entry });
     if (this.activeId !== conversation.id) this.switchTo(conversation.id);
     else this.#views.entryAdded(conversation, entry);
-    this.#trySend({ type: 'dm', to, text, ref }, entry);
+    this.#sendDm(entry);
   }
 
   openDm(name) {
@@ -232,9 +232,9 @@ export class ChatClient {
     this.#views.connectionState({ state: 'connected' }, this.me);
 
     const rooms = [...this.conversations.values()].filter(c => c.isRoom);
-    if (rooms.length === 0) {
-      for (const room of this.#initialRooms) this.#sendRequest({ type: 'join', room }, { kind: 'join', room });
-    }
+    // Only the first connection joins the start rooms; later ones rejoin what the person has.
+    for (const room of this.#initialRooms) this.#sendRequest({ type: 'join', room }, { kind: 'join', room });
+    this.#initialRooms = [];
     for (const conversation of rooms) {
       conversation.joined = false;
       // Resume: everything after the last seq seen. A room that was joined but
@@ -244,7 +244,7 @@ export class ChatClient {
       this.#sendRequest(join, { kind: 'join', room: conversation.name });
     }
     for (const { entry } of this.#dmRefs.values()) {
-      if (entry.state === 'sending') this.#trySend({ type: 'dm', to: entry.to, text: entry.text, ref: entry.ref }, entry);
+      if (entry.state === 'sending') this.#sendDm(entry);
     }
     this.#saveSession();
     this.requestRooms();
@@ -255,7 +255,7 @@ export class ChatClient {
     const fresh = conversation.entries.every(e => e.type !== 'message');
     // On a resume the history is what was missed, so it counts as unread; on a
     // first join it is just the room's recent past.
-    const resumed = conversation.wasJoined === true;
+    const resumed = conversation.wasJoined;
     conversation.joined = true;
     conversation.wasJoined = true;
     conversation.members = new Set(joined.members ?? []);
@@ -452,8 +452,9 @@ export class ChatClient {
     }
   }
 
-  #trySend(frame) {
-    return this.#connection.send(frame);
+  // Offline, the DM just stays "sending"; welcome resends it with the same ref.
+  #sendDm(entry) {
+    this.#connection.send({ type: 'dm', to: entry.to, text: entry.text, ref: entry.ref });
   }
 
   #sendRequest(frame, request) {

@@ -17,6 +17,8 @@ export class Conversation {
   hasOlder = false;
   loadingOlder = false;
   joined = false;
+  // Joined at some point on an earlier connection: a rejoin then resumes with `since`.
+  wasJoined = false;
   #bySeq = new Map();
   #counter = 0;
 

@@ -40,15 +40,35 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         long[] seqs = await ann.ShownSeqsAsync();
         Assert.Equal(new long[] { 1, 2, 3 }, seqs);
 
-        // The timestamp is shown in the browser's local time zone (Europe/Berlin here).
+        // The timestamp is shown in the browser's local time zone, not in UTC.
         string? iso = await ann.MessageWithText("hello bob").Locator("time").GetAttributeAsync("datetime");
         DateTimeOffset sent = DateTimeOffset.Parse(iso!, System.Globalization.CultureInfo.InvariantCulture);
-        DateTime local = TimeZoneInfo.ConvertTime(sent, TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")).DateTime;
-        await Expect(ann.MessageWithText("hello bob").Locator("time")).ToHaveTextAsync(local.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        string local = sent.ToOffset(ChatPage.TimeZoneOffset).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        await Expect(ann.MessageWithText("hello bob").Locator("time")).ToHaveTextAsync(local);
 
         await Screenshots.SaveAsync(ann.Page, "chat-desktop");
         Assert.Empty(ann.ScriptErrors);
         Assert.Empty(bob.ScriptErrors);
+    }
+
+    [Fact]
+    public async Task A_reload_keeps_the_name_and_the_rooms()
+    {
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, _server.BaseUri);
+        await Expect(ann.Connection).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Connected as guest-"));
+        await ann.SendAsync("/nick annika");
+        await ann.ExpectConnectedAsAsync("annika");
+        await ann.SendAsync("/join garden");
+        await Expect(ann.JoinedRooms).ToHaveTextAsync(["#lobby", "#garden"]);
+        await ann.SendAsync("tulips are up");
+        await Expect(ann.MessageWithText("tulips are up")).ToHaveCountAsync(1);
+
+        await ann.Page.ReloadAsync();
+
+        await ann.ExpectConnectedAsAsync("annika");
+        await Expect(ann.JoinedRooms).ToHaveTextAsync(["#lobby", "#garden"]);
+        await ann.JoinedRooms.Filter(new() { HasText = "#garden" }).GetByRole(AriaRole.Button).ClickAsync();
+        await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(["tulips are up"]);
     }
 
     [Fact]

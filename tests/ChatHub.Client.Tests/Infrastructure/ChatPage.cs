@@ -13,6 +13,14 @@ public sealed class ChatPage : IAsyncDisposable
     public static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
     public static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
 
+    /// <summary>
+    /// The browser's time zone: UTC+05:30 all year (no daylight saving), so a
+    /// test can work out the local time without the machine's tz database, and
+    /// the half hour shows the conversion really happened.
+    /// </summary>
+    public const string TimeZone = "Asia/Kolkata";
+    public static readonly TimeSpan TimeZoneOffset = new(5, 30, 0);
+
     private readonly IBrowserContext _context;
 
     private ChatPage(IBrowserContext context, IPage page)
@@ -29,7 +37,7 @@ public sealed class ChatPage : IAsyncDisposable
     /// <summary>Opens the client from <paramref name="baseUri"/> in a fresh browser context.</summary>
     public static async Task<ChatPage> OpenAsync(IBrowser browser, Uri baseUri, string? name = null, string? room = null, ViewportSize? viewport = null)
     {
-        IBrowserContext context = await browser.NewContextAsync(new() { ViewportSize = viewport ?? Desktop, Locale = "en-GB", TimezoneId = "Europe/Berlin" });
+        IBrowserContext context = await browser.NewContextAsync(new() { ViewportSize = viewport ?? Desktop, Locale = "en-GB", TimezoneId = TimeZone });
         IPage page = await context.NewPageAsync();
         var chatPage = new ChatPage(context, page);
         page.PageError += (_, error) => chatPage.ScriptErrors.Add(error);

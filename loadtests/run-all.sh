@@ -67,7 +67,8 @@ stop_server() {
 
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 STATUS=0
-run() { "${LOADTESTS[@]}" "$@" --out "$RESULTS" || STATUS=1; }
+SERVER_BUILD="server built from commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' plus uncommitted changes in src/'), $STORAGE store"
+run() { "${LOADTESTS[@]}" "$@" --out "$RESULTS" --note "$SERVER_BUILD" || STATUS=1; }
 
 if wants connections; then
   echo "== connections: one server, 0 -> 19,500 idle connections"
@@ -87,6 +88,28 @@ if wants connections-multi; then
       --url http://127.0.0.1:5202 --url http://127.0.0.1:5203 --server-pid "$PID_A,$PID_B" \
       --steps 0,5000,10000,20000,30000,36000 --rooms 500 --plot "$RESULTS/connections-multi.png"
   stop_server "$PID_A"; stop_server "$PID_B"
+fi
+
+if wants connections-large; then
+  # Opt-in (ONLY=connections-large): three servers, 54,000 connections.
+  echo "== connections-large: three servers, 0 -> 54,000 idle connections"
+  start_server 5205; PID_A=$SERVER_PID
+  start_server 5206; PID_B=$SERVER_PID
+  start_server 5207; PID_C=$SERVER_PID
+  run connections --label connections-large \
+      --url http://127.0.0.1:5205 --url http://127.0.0.1:5206 --url http://127.0.0.1:5207 --server-pid "$PID_A,$PID_B,$PID_C" \
+      --steps 0,10000,20000,30000,40000,54000 --rooms 500 --plot "$RESULTS/connections-large.png"
+  stop_server "$PID_A"; stop_server "$PID_B"; stop_server "$PID_C"
+fi
+
+if wants fd-limit; then
+  # Opt-in (ONLY=fd-limit): what stops one server. It is expected to FAIL: the step past ~19,9xx
+  # connections exhausts the server's 20,000 open files (see docs/benchmarks.md).
+  echo "== fd-limit: one server, 0 -> 19,000 -> 19,990"
+  start_server 5208
+  run connections --label connections-fd-limit --url http://127.0.0.1:5208 --server-pid "$SERVER_PID" \
+      --steps 0,19000,19990 --connect-timeout-seconds 5 --settle-seconds 10 --plot "$TMP/connections-fd-limit.png"
+  stop_server "$SERVER_PID"
 fi
 
 if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants slow-consumer; then
@@ -133,5 +156,5 @@ fi
 
 echo "== report"
 "${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md \
-    --labels environment,connections,connections-multi,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
+    --labels environment,connections,connections-multi,connections-large,connections-fd-limit,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
 exit $STATUS

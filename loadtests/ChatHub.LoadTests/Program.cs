@@ -19,11 +19,13 @@ internal static class Program
           --server-pid PID     the server's process id, for RSS and CPU from /proc (one per --url)
           --out DIR            where <label>.json and <label>.md go (default loadtests/results)
           --label NAME         file name of the result (default: the scenario name)
+          --note TEXT          recorded with the result (run-all.sh: the server commit measured)
 
         scenarios:
           connections   idle connections ramped in steps against server memory, with a PNG plot
                         --steps 0,1000,2000,5000,10000,15000,19500  --rooms 500  --workers N (0 = in-process)
-                        --sources 127.0.0.2,127.0.0.3  --concurrency 100  --settle-seconds 20  --plot FILE.png
+                        --sources 127.0.0.2,127.0.0.3  --concurrency 100  --connect-timeout-seconds 15  --settle-seconds 20
+                        --max-failure-ratio 0.01  --max-seconds 600  --plot FILE.png
           fanout        one sender, M members, K messages, window W
                         --members 200 --messages 5000 --warmup-messages 500 --window 32 --text-chars 64
           chat          N connections in R rooms, each sending at a fixed rate (open loop)
@@ -60,6 +62,7 @@ internal static class Program
             }
             var cl = new CommandLine(args.Skip(1));
             string outDirectory = cl.String("out", Path.Combine("loadtests", "results"));
+            string? note = cl.String("note");
             IScenarioResult result;
             switch (args[0])
             {
@@ -92,6 +95,7 @@ internal static class Program
                 default:
                     throw new UsageException($"unknown scenario '{args[0]}'");
             }
+            result.Run.Note = note;
             ResultWriter.Write(result, outDirectory, Console.Out);
             return result.Passed ? 0 : 1;
         }

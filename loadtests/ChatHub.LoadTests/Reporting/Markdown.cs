@@ -13,7 +13,12 @@ internal static class Markdown
         sb.Append("### ").Append(title).Append(" (`").Append(run.Label).Append("`)\n\n");
         sb.Append("Command: `").Append(run.Command).Append("`  \n");
         sb.Append("Run at ").Append(run.StartedUtc.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))
-          .Append(" on ").Append(run.Cores).Append(" cores, ").Append(run.Runtime).Append(".\n\n");
+          .Append(" on ").Append(run.Cores).Append(" cores, ").Append(run.Runtime).Append('.');
+        if (run.Note is not null)
+        {
+            sb.Append(' ').Append(run.Note).Append('.');
+        }
+        sb.Append("\n\n");
         return sb.ToString();
     }
 

@@ -12,6 +12,8 @@ internal sealed class RunInfo
     public int Cores { get; set; }
     public string Os { get; set; } = "";
     public string Runtime { get; set; } = "";
+    /// <summary>Free text from <c>--note</c>, e.g. which server build was measured.</summary>
+    public string? Note { get; set; }
 
     public static RunInfo Create(string scenario, string? label, string? command) => new()
     {

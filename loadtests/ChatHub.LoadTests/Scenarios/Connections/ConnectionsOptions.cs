@@ -56,6 +56,7 @@ internal sealed class ConnectionsOptions
             Sources = sources,
             Workers = cl.Int("workers", Math.Max(1, (max + MaxPerWorker - 1) / MaxPerWorker)),
             Concurrency = cl.Int("concurrency", 100),
+            ConnectTimeout = TimeSpan.FromSeconds(cl.Double("connect-timeout-seconds", 15)),
             SettleTimeout = TimeSpan.FromSeconds(cl.Double("settle-seconds", 20)),
             MaxDuration = TimeSpan.FromSeconds(cl.Double("max-seconds", 600)),
             MaxFailureRatio = cl.Double("max-failure-ratio", 0.01),

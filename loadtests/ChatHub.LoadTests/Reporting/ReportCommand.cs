@@ -15,6 +15,7 @@ internal static class ReportCommand
     {
         var block = new StringBuilder();
         block.Append(Begin).Append("\n\n");
+        block.Append(KeyFigures.Table(resultsDirectory, labels));
         foreach (string label in labels)
         {
             string md = Path.Combine(resultsDirectory, label + ".md");

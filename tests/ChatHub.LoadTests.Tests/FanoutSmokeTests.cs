@@ -1,3 +1,4 @@
+using ChatHub.LoadTests.Reporting;
 using ChatHub.LoadTests.Scenarios.Fanout;
 
 namespace ChatHub.LoadTests.Tests;
@@ -25,5 +26,25 @@ public sealed class FanoutSmokeTests(ServerFixture server)
         Assert.True(result.DeliveriesPerSecond > 0);
         Assert.NotNull(result.Cpu.ServerCpuSeconds);
         Assert.Contains("\"deliveriesPerSecond\"", result.ToJson());
+
+        // The result round-trips through its JSON into the report's key-figures table, text around the block kept.
+        string dir = Path.Combine(Path.GetTempPath(), $"chathub-report-{Guid.NewGuid():N}");
+        try
+        {
+            ResultWriter.Write(result, dir, TextWriter.Null);
+            string doc = Path.Combine(dir, "benchmarks.md");
+            await File.WriteAllTextAsync(doc, "# Title\n\nhand-written\n\n<!-- results:begin -->\nold\n<!-- results:end -->\n\ntail\n");
+            ReportCommand.Run(dir, doc, ["fanout"], TextWriter.Null);
+            string text = await File.ReadAllTextAsync(doc);
+            Assert.Contains("hand-written", text);
+            Assert.EndsWith("tail\n", text);
+            Assert.DoesNotContain("old", text);
+            Assert.Contains("| `fanout` | 5 members, window 4:", text);
+            Assert.Contains("### Fan-out (`fanout`)", text);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ONLY="${ONLY:-connections connections-multi fanout fanout-windows chat chat-2k slow-consumer}"
+ONLY="${ONLY:-connections connections-http connections-multi fanout fanout-windows chat chat-2k slow-consumer}"
 STORAGE="${STORAGE:-Memory}"
 SUFFIX="${SUFFIX:-}"          # appended to each result's label
 RESULTS=loadtests/results
@@ -75,6 +75,15 @@ if wants connections; then
   start_server 5201
   run connections --url http://127.0.0.1:5201 --server-pid "$SERVER_PID" \
       --steps 0,1000,2000,5000,10000,15000,19500 --rooms 500 --plot docs/img/connections-memory.png
+  stop_server "$SERVER_PID"
+fi
+
+if wants connections-http; then
+  # The same ramp with upgrades accepted through the ASP.NET Core pipeline instead of on the transport.
+  echo "== connections-http: one server, handshake through HTTP (AcceptOnTransport=false)"
+  start_server 5209 --ChatHub:Connections:AcceptOnTransport=false
+  run connections --label connections-http --url http://127.0.0.1:5209 --server-pid "$SERVER_PID" \
+      --steps 0,1000,2000,5000,10000,15000,19500 --rooms 500 --plot "$RESULTS/connections-http.png"
   stop_server "$SERVER_PID"
 fi
 
@@ -156,5 +165,5 @@ fi
 
 echo "== report"
 "${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md \
-    --labels environment,connections,connections-multi,connections-large,connections-fd-limit,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
+    --labels environment,connections,connections-http,connections-multi,connections-large,connections-fd-limit,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
 exit $STATUS

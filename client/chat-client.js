@@ -259,11 +259,12 @@ export class ChatClient {
     conversation.joined = true;
     conversation.wasJoined = true;
     conversation.members = new Set(joined.members ?? []);
-    for (const message of joined.history ?? []) this.#acceptMessage(conversation, message, resumed);
-    if (fresh) conversation.hasOlder = conversation.oldestSeq > 1;
+    // Noted before the history is added, so the note sits where the gap is.
     if (joined.truncated) {
       this.#addNote(conversation, 'Some messages from while you were away are no longer kept by the server.');
     }
+    for (const message of joined.history ?? []) this.#acceptMessage(conversation, message, resumed);
+    if (fresh) conversation.hasOlder = conversation.oldestSeq > 1;
     // Resend what was not acked before the drop, with the same ref: the server
     // answers a repeated ref with the first ack instead of storing it twice.
     for (const pending of conversation.pending.values()) {

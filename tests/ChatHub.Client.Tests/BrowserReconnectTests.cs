@@ -77,6 +77,37 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_resume_beyond_the_kept_history_says_that_messages_were_missed()
+    {
+        // A server that keeps only the newest 10 messages of a room.
+        await using ChatServer server = await ChatServer.StartAsync(
+            "--ChatHub:Storage:HistoryWindow=10", "--ChatHub:Limits:MessagesPerSecond=1000", "--ChatHub:Limits:MessageBurst=1000");
+        await using var proxy = new TcpDropProxy(server.BaseUri);
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, proxy.BaseUri, name: "ann");
+        await ann.ExpectConnectedAsAsync("ann");
+        await using ProtocolClient bob = await ProtocolClient.ConnectAsync(server, "bob");
+        await bob.JoinAsync("lobby");
+        await bob.SayAsync("lobby", "seen before the drop");
+        await Expect(ann.MessageWithText("seen before the drop")).ToHaveCountAsync(1);
+
+        proxy.Refusing = true;
+        proxy.DropAll();
+        await Expect(ann.Connection).ToHaveAttributeAsync("data-state", "reconnecting");
+        for (int i = 1; i <= 25; i++) await bob.SayAsync("lobby", $"missed {i:D2}");
+        proxy.Refusing = false;
+
+        await ann.ExpectConnectedAsAsync("ann");
+        await Expect(ann.NoteWithText("no longer kept by the server")).ToHaveCountAsync(1);
+        string[] expected = ["seen before the drop", .. Enumerable.Range(16, 10).Select(i => $"missed {i:D2}")];
+        await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(expected);
+        // The note marks the gap: after what was seen, before what is kept.
+        IReadOnlyList<string> lines = await ann.Page.Locator("#message-list li").AllTextContentsAsync();
+        int note = lines.ToList().FindIndex(l => l.Contains("no longer kept by the server", StringComparison.Ordinal));
+        Assert.True(lines[note - 1].EndsWith("seen before the drop", StringComparison.Ordinal), string.Join(" | ", lines));
+        Assert.True(lines[note + 1].EndsWith("missed 16", StringComparison.Ordinal), string.Join(" | ", lines));
+    }
+
+    [Fact]
     public async Task A_taken_name_makes_a_guest_who_claims_the_name_once_it_is_free()
     {
         ProtocolClient holder = await ProtocolClient.ConnectAsync(_server, "carol");

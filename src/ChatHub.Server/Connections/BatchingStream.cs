@@ -4,7 +4,7 @@ namespace ChatHub.Server.Connections;
 /// Batching over any stream (the HTTP path: Kestrel's upgraded request stream, where every write is a flush):
 /// the frames of a burst are gathered in a pooled buffer and written once. See <see cref="IBatchingTransport"/>.
 /// </summary>
-internal sealed class BatchingStream(Stream inner) : Stream, IBatchingTransport
+internal sealed class BatchingStream(Stream inner) : DuplexStream, IBatchingTransport
 {
     /// <summary>Gathered bytes are sent once they pass this, even mid-burst, so a burst never grows a huge buffer.</summary>
     private const int MaxGatheredBytes = 64 * 1024;
@@ -44,14 +44,8 @@ internal sealed class BatchingStream(Stream inner) : Stream, IBatchingTransport
         await inner.WriteAsync(buffer, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
@@ -90,17 +84,6 @@ internal sealed class BatchingStream(Stream inner) : Stream, IBatchingTransport
             System.Buffers.ArrayPool<byte>.Shared.Return(gathered);
         }
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() => inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
     protected override void Dispose(bool disposing)
     {

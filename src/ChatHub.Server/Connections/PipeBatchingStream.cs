@@ -8,7 +8,7 @@ namespace ChatHub.Server.Connections;
 /// writes go straight into its output pipe, and the pipe is flushed once per burst (the last marked frame, or
 /// any unmarked write) instead of once per frame. No copy and no buffer of our own. See <see cref="IBatchingTransport"/>.
 /// </summary>
-internal sealed class PipeBatchingStream(IDuplexPipe transport) : Stream, IBatchingTransport
+internal sealed class PipeBatchingStream(IDuplexPipe transport) : DuplexStream, IBatchingTransport
 {
     /// <summary>Unflushed bytes are flushed past this even mid-burst, so a burst never piles up in the pipe.</summary>
     private const int MaxUnflushedBytes = 64 * 1024;
@@ -42,29 +42,12 @@ internal sealed class PipeBatchingStream(IDuplexPipe transport) : Stream, IBatch
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         _input.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _input.ReadAsync(buffer, offset, count, cancellationToken);
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         _unflushed = 0;
         await _output.FlushAsync(cancellationToken);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
-    public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 }

@@ -467,6 +467,12 @@ export class ChatClient {
   }
 
   #acceptMessage(conversation, message, countsAsUnread = true) {
+    if (conversation.contradicts(message)) {
+      // Better an empty view than one that silently drops new messages as duplicates.
+      conversation.resetMessages();
+      conversation.addNote('The server started its history over; earlier messages are gone.');
+      if (this.activeId === conversation.id) this.#views.showConversation(conversation);
+    }
     const entry = conversation.addMessage(message);
     if (!entry) return;
     const own = sameName(message.from, this.me);

@@ -51,6 +51,24 @@ export class Conversation {
   }
 
   /**
+   * True when the server sends a different message under a seq already shown:
+   * its seq numbering started over (a server with a non-durable store was
+   * restarted), so what is shown can no longer be matched by seq.
+   */
+  contradicts(message) {
+    const existing = this.#bySeq.get(message.seq);
+    return !!existing && !existing.provisional && (existing.from !== message.from || existing.text !== message.text);
+  }
+
+  /** Forgets every message and note, keeping members and pending sends. */
+  resetMessages() {
+    this.entries = [];
+    this.#bySeq.clear();
+    this.lastSeq = 0;
+    this.hasOlder = false;
+  }
+
+  /**
    * Adds a room message unless its seq is already shown; returns the new entry,
    * or null for a duplicate. A provisional entry (built from an ack that beat
    * its broadcast) does not advance lastSeq, so a resume can never skip

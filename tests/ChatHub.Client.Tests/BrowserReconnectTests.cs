@@ -108,6 +108,31 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task After_a_restart_that_lost_history_new_messages_still_show()
+    {
+        // The in-memory store forgets everything on restart, so seq starts at 1 again.
+        await using ChatServer server = await ChatServer.StartAsync("--ChatHub:Storage:Provider=Memory");
+        await using var proxy = new TcpDropProxy(server.BaseUri);
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, proxy.BaseUri, name: "ann");
+        await ann.ExpectConnectedAsAsync("ann");
+        await ann.SendAsync("one");
+        await ann.SendAsync("two");
+        await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(["one", "two"]);
+
+        proxy.Refusing = true;
+        await server.RestartAsync();
+        proxy.Upstream = server.BaseUri;
+        proxy.Refusing = false;
+        await ann.ExpectConnectedAsAsync("ann");
+
+        await using ProtocolClient bob = await ProtocolClient.ConnectAsync(server, "bob");
+        await bob.JoinAsync("lobby");
+        Assert.Equal(1, await bob.SayAsync("lobby", "a new beginning"));
+        await Expect(ann.Messages.Locator(".text")).ToHaveTextAsync(["a new beginning"]);
+        await Expect(ann.NoteWithText("started its history over")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
     public async Task A_taken_name_makes_a_guest_who_claims_the_name_once_it_is_free()
     {
         ProtocolClient holder = await ProtocolClient.ConnectAsync(_server, "carol");

@@ -137,8 +137,8 @@ internal sealed partial class ChatConnection
 
     /// <summary>
     /// Runs both loops until the connection is over. <paramref name="onFrame"/> handles one inbound text frame;
-    /// <paramref name="onReadEnded"/> runs once nothing more will be read, before the close frame is sent, so a
-    /// client that sees its close completed knows its name and rooms are already released.
+    /// <paramref name="onReadEnded"/> runs once nothing more will be read; when the client starts the close, that is
+    /// before the server answers it, so a client that sees its close completed finds its name free again.
     /// </summary>
     public async Task RunAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame, Action<ChatConnection> onReadEnded)
     {
@@ -218,13 +218,30 @@ internal sealed partial class ChatConnection
                 if (!IsClosing)
                 {
                     _context.Metrics.FrameIn();
-                    onFrame(this, buffer.AsMemory(0, length));
+                    HandleFrame(onFrame, buffer.AsMemory(0, length));
                 }
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>
+    /// Bad input never throws (it is answered with an error frame); anything that still throws is a server bug.
+    /// It is logged and answered like a bad request, and the connection and every other one carry on.
+    /// </summary>
+    private void HandleFrame(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame, ReadOnlyMemory<byte> frame)
+    {
+        try
+        {
+            onFrame(this, frame);
+        }
+        catch (Exception e)
+        {
+            LogFrameFailed(_context.Logger, e, Id);
+            Send(new ErrorEvent(ErrorCodes.BadRequest, "the server could not handle this request", null));
         }
     }
 
@@ -304,6 +321,9 @@ internal sealed partial class ChatConnection
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} ({Name}) is reading too slowly: closing with 1013")]
     private static partial void LogSlowConsumer(ILogger logger, long connectionId, string name);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: handling a frame failed")]
+    private static partial void LogFrameFailed(ILogger logger, Exception exception, long connectionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} read loop ended: {Reason}")]
     private static partial void LogReadEnded(ILogger logger, long connectionId, string reason);

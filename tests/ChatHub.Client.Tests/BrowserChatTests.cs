@@ -170,6 +170,8 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(bob.MessageWithText("hello?")).ToHaveAttributeAsync("data-state", "failed");
         await Expect(bob.MessageWithText("hello?").Locator(".status")).ToContainTextAsync("no_such_user");
         await Screenshots.SaveAsync(bob.Page, "direct-messages");
+        Assert.Empty(ann.ScriptErrors);
+        Assert.Empty(bob.ScriptErrors);
     }
 
     [Fact]
@@ -268,5 +270,6 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await ann.Page.GetByRole(AriaRole.Button, new() { Name = "Members" }).ClickAsync();
         await Expect(ann.Members).ToHaveTextAsync(["ann (you)", "bob"]);
         await Screenshots.SaveAsync(ann.Page, "members-phone");
+        Assert.Empty(ann.ScriptErrors);
     }
 }

@@ -64,5 +64,6 @@ public sealed class BrowserHistoryTests(BrowserFixture browser) : IAsyncLifetime
         await newBelow.ClickAsync();
         await Expect(ann.MessageWithText("fresh news")).ToBeInViewportAsync();
         await Expect(newBelow).ToBeHiddenAsync();
+        Assert.Empty(ann.ScriptErrors);
     }
 }

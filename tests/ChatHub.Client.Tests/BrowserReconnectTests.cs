@@ -74,6 +74,7 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
         Assert.Equal(Enumerable.Range(1, expected.Length).Select(i => (long)i), await ann.ShownSeqsAsync());
         Assert.Equal(1, bob2.CountMessages("lobby", "written offline"));
         await Expect(ann.Members).ToHaveTextAsync(["ann (you)", "bob"]);
+        Assert.Empty(ann.ScriptErrors);
     }
 
     [Fact]
@@ -175,5 +176,6 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
         long[] seqs = await ann.ShownSeqsAsync();
         Assert.Equal(new long[] { 1, 2, 3 }, seqs);
         Assert.Equal(1, bob.CountMessages("lobby", "ack lost"));
+        Assert.Empty(ann.ScriptErrors);
     }
 }

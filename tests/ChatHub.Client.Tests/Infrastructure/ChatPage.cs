@@ -90,7 +90,7 @@ public sealed class ChatPage : IAsyncDisposable
 
     /// <summary>The texts of the room messages shown, top to bottom.</summary>
     public async Task<string[]> ShownTextsAsync() =>
-        await Page.Locator("#message-list li.message .text").AllTextContentsAsync() is { } texts ? texts.ToArray() : [];
+        [.. await Page.Locator("#message-list li.message .text").AllTextContentsAsync()];
 
     public static Regex Exact(string text) => new($"^{Regex.Escape(text)}$");
 

@@ -239,7 +239,8 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task The_client_works_at_phone_width_with_the_keyboard()
     {
-        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, _server.BaseUri, name: "ann", viewport: ChatPage.Phone);
+        // In the dark colour scheme, to see that one too (screenshots).
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, _server.BaseUri, name: "ann", viewport: ChatPage.Phone, colorScheme: ColorScheme.Dark);
         await ann.ExpectConnectedAsAsync("ann");
         await using ProtocolClient bob = await ProtocolClient.ConnectAsync(_server, "bob");
         await bob.JoinAsync("lobby");

@@ -35,9 +35,9 @@ public sealed class ChatPage : IAsyncDisposable
     public List<string> ScriptErrors { get; } = [];
 
     /// <summary>Opens the client from <paramref name="baseUri"/> in a fresh browser context.</summary>
-    public static async Task<ChatPage> OpenAsync(IBrowser browser, Uri baseUri, string? name = null, string? room = null, ViewportSize? viewport = null)
+    public static async Task<ChatPage> OpenAsync(IBrowser browser, Uri baseUri, string? name = null, string? room = null, ViewportSize? viewport = null, ColorScheme colorScheme = ColorScheme.Light)
     {
-        IBrowserContext context = await browser.NewContextAsync(new() { ViewportSize = viewport ?? Desktop, Locale = "en-GB", TimezoneId = TimeZone });
+        IBrowserContext context = await browser.NewContextAsync(new() { ViewportSize = viewport ?? Desktop, Locale = "en-GB", TimezoneId = TimeZone, ColorScheme = colorScheme });
         IPage page = await context.NewPageAsync();
         var chatPage = new ChatPage(context, page);
         page.PageError += (_, error) => chatPage.ScriptErrors.Add(error);

@@ -17,7 +17,7 @@ namespace ChatHub.Server;
 /// Builds the ChatHub server. <c>Program</c> runs it; tests and load tests build it in-process with their own
 /// arguments (e.g. <c>--urls=http://127.0.0.1:0</c>) and talk to it over real sockets.
 /// </summary>
-public static class ChatHubApp
+public static partial class ChatHubApp
 {
     public static WebApplication Build(string[] args)
     {
@@ -29,9 +29,14 @@ public static class ChatHubApp
         });
 
         builder.UseChatHubLogging();
+        var limits = builder.Configuration.GetSection($"{ChatHubOptions.SectionName}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
+        long? openFiles = OpenFileLimit.RaiseToHardLimit();
+        int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Past the cap Kestrel closes new connections at once; the reserve keeps accept() itself possible.
+            kestrel.Limits.MaxConcurrentConnections = connectionCap;
             if (builder.Configuration.GetValue($"{ChatHubOptions.SectionName}:Connections:AcceptOnTransport", defaultValue: true))
             {
                 kestrel.ConfigureEndpointDefaults(listen =>
@@ -41,6 +46,7 @@ public static class ChatHubApp
         AddChatHubServices(builder.Services, builder.Configuration);
 
         var app = builder.Build();
+        LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"), connectionCap, openFiles ?? -1);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = ClientFiles() });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = ClientFiles() });
         app.Map("/ws", (HttpContext http, WebSocketEndpoint endpoint) => endpoint.HandleAsync(http));
@@ -95,6 +101,9 @@ public static class ChatHubApp
             .AddMeter(ChatMetrics.MeterName)
             .AddPrometheusExporter());
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepting at most {MaxConnections} connections (open-files limit {OpenFiles})")]
+    private static partial void LogConnectionCap(ILogger logger, int maxConnections, long openFiles);
 
     private static PhysicalFileProvider ClientFiles()
     {

@@ -134,6 +134,42 @@ public sealed class BrowserReconnectTests(BrowserFixture browser) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_page_closed_as_a_slow_consumer_catches_up_after_reconnecting()
+    {
+        // Small outbox and a short close timeout, so a reader that stops reading is closed (1013) soon.
+        await using ChatServer server = await ChatServer.StartAsync(
+            "--ChatHub:Limits:OutboxCapacity=64", "--ChatHub:Connections:CloseTimeout=00:00:01", "--ChatHub:Storage:HistoryWindow=5000",
+            "--ChatHub:Limits:MessagesPerSecond=100000", "--ChatHub:Limits:MessageBurst=100000");
+        await using var proxy = new TcpDropProxy(server.BaseUri);
+        await using ChatPage ann = await ChatPage.OpenAsync(browser.Browser, proxy.BaseUri, name: "ann");
+        await ann.ExpectConnectedAsAsync("ann");
+        await using ProtocolClient bob = await ProtocolClient.ConnectAsync(server, "bob");
+        await bob.JoinAsync("lobby");
+
+        // Ann's browser stops taking data while bob floods the room: more than the
+        // socket buffers and her outbox hold, so the server gives up on her.
+        // Bob waits for each ack, so his own outbox stays short; he stops once ann is gone.
+        proxy.StallDownstream();
+        string padding = new('x', 3000);
+        int flood = 0;
+        while (!bob.Received.Any(f => ProtocolClient.Type(f) == "presence" && (string?)f["name"] == "ann" && (string?)f["event"] == "leave"))
+        {
+            Assert.True(flood < 5000, "the server never closed the stalled reader");
+            flood++;
+            await bob.SayAsync("lobby", $"flood {flood:D4} {padding}");
+        }
+
+        // Her browser reads what was already on its way, finds the socket gone,
+        // reconnects and resumes from the last message it saw.
+        proxy.ResumeDownstream();
+        await ann.ExpectConnectedAsAsync("ann");
+        await Expect(ann.Messages).ToHaveCountAsync(flood, new() { Timeout = 30_000 });
+        long[] seqs = await ann.ShownSeqsAsync();
+        Assert.Equal(Enumerable.Range(1, flood).Select(i => (long)i), seqs);
+        Assert.Empty(ann.ScriptErrors);
+    }
+
+    [Fact]
     public async Task A_taken_name_makes_a_guest_who_claims_the_name_once_it_is_free()
     {
         ProtocolClient holder = await ProtocolClient.ConnectAsync(_server, "carol");

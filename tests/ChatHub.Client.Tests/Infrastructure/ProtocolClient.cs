@@ -88,12 +88,18 @@ public sealed class ProtocolClient : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"{Name} did not receive the expected frame; received: {string.Join(" | ", Received.Select(f => f.ToJsonString()))}");
+            throw new TimeoutException($"{Name} did not receive the expected frame; last received: {DescribeLastFrames()}");
         }
         catch (ChannelClosedException)
         {
-            throw new InvalidOperationException($"{Name}'s socket closed before the expected frame; received: {string.Join(" | ", Received.Select(f => f.ToJsonString()))}");
+            throw new InvalidOperationException($"{Name}'s socket closed ({_socket.CloseStatus} {_socket.CloseStatusDescription}) before the expected frame; last received: {DescribeLastFrames()}");
         }
+    }
+
+    private string DescribeLastFrames()
+    {
+        IEnumerable<string> last = Received.TakeLast(8).Select(f => f.ToJsonString()).Select(s => s.Length > 160 ? s[..160] + "…" : s);
+        return string.Join(" | ", last);
     }
 
     /// <summary>Waits for a room message with exactly this text.</summary>

@@ -18,6 +18,7 @@ public sealed class TcpDropProxy : IAsyncDisposable
     private readonly Task _acceptLoop;
     private volatile bool _refusing;
     private volatile bool _swallowingDownstream;
+    private volatile TaskCompletionSource _downstreamFlowing = CompletedGate();
 
     public TcpDropProxy(Uri upstream)
     {
@@ -45,6 +46,16 @@ public sealed class TcpDropProxy : IAsyncDisposable
         set => _swallowingDownstream = value;
     }
 
+    /// <summary>
+    /// Stops reading what the server sends (nothing is lost, it waits in the
+    /// socket buffers), as a browser that cannot keep up would: the server's
+    /// writes then block and its outbox fills.
+    /// </summary>
+    public void StallDownstream() => _downstreamFlowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets what the server sent flow on to the browser again.</summary>
+    public void ResumeDownstream() => _downstreamFlowing.TrySetResult();
+
     /// <summary>Resets every open connection in both directions, like a network failure.</summary>
     public void DropAll()
     {
@@ -55,6 +66,7 @@ public sealed class TcpDropProxy : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         _listener.Stop();
+        ResumeDownstream();
         DropAll();
         try
         {
@@ -107,8 +119,8 @@ public sealed class TcpDropProxy : IAsyncDisposable
         {
             // A side that closes gracefully is passed on as a FIN; give the other
             // side a moment to finish too, then reset, so no relay stays half-open.
-            Task upstream = PumpAsync(client, server, swallow: false);
-            Task downstream = PumpAsync(server, client, swallow: true);
+            Task upstream = PumpAsync(client, server, downstream: false);
+            Task downstream = PumpAsync(server, client, downstream: true);
             await Task.WhenAny(upstream, downstream);
             await Task.WhenAny(Task.WhenAll(upstream, downstream), Task.Delay(TimeSpan.FromSeconds(2)));
         }
@@ -119,20 +131,21 @@ public sealed class TcpDropProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, bool swallow)
+    private async Task PumpAsync(Socket from, Socket to, bool downstream)
     {
         byte[] buffer = new byte[16 * 1024];
         try
         {
             while (true)
             {
+                if (downstream) await _downstreamFlowing.Task;
                 int read = await from.ReceiveAsync(buffer, SocketFlags.None);
                 if (read == 0)
                 {
                     to.Shutdown(SocketShutdown.Send);
                     return;
                 }
-                if (swallow && _swallowingDownstream) continue;
+                if (downstream && _swallowingDownstream) continue;
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
             }
         }
@@ -140,6 +153,13 @@ public sealed class TcpDropProxy : IAsyncDisposable
         {
             // The other side (or DropAll) ended the connection.
         }
+    }
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource();
+        gate.SetResult();
+        return gate;
     }
 
     private sealed class RelayedConnection(Socket client, Socket server)

@@ -116,8 +116,10 @@ if wants fd-limit; then
   # connections exhausts the server's 20,000 open files (see docs/benchmarks.md).
   echo "== fd-limit: one server, 0 -> 19,000 -> 19,990"
   start_server 5208
-  run connections --label connections-fd-limit --url http://127.0.0.1:5208 --server-pid "$SERVER_PID" \
-      --steps 0,19000,19990 --connect-timeout-seconds 5 --settle-seconds 10 --plot "$TMP/connections-fd-limit.png"
+  # Its failure is the finding, so it does not fail the script.
+  "${LOADTESTS[@]}" connections --label connections-fd-limit --url http://127.0.0.1:5208 --server-pid "$SERVER_PID" \
+      --steps 0,19000,19990 --connect-timeout-seconds 5 --settle-seconds 10 --plot "$TMP/connections-fd-limit.png" \
+      --out "$RESULTS" --note "$SERVER_BUILD" || echo "   (fd-limit failed as expected; see the section in docs/benchmarks.md)"
   stop_server "$SERVER_PID"
 fi
 

@@ -251,6 +251,7 @@ export class ChatClient {
   }
 
   #onJoined(joined) {
+    this.#settleRequests('join', joined.room);
     const conversation = this.#roomConversation(joined.room);
     const fresh = conversation.entries.every(e => e.type !== 'message');
     // On a resume the history is what was missed, so it counts as unread; on a
@@ -282,6 +283,7 @@ export class ChatClient {
   }
 
   #onLeft(left) {
+    this.#settleRequests('leave', left.room);
     const conversation = this.conversations.get(Conversation.idFor('room', left.room));
     if (conversation) this.#forgetRoom(conversation);
     this.#scheduleRoomsRefresh();
@@ -378,6 +380,7 @@ export class ChatClient {
   }
 
   #onNick(nick) {
+    this.#settleRequests('nick');
     const old = nick.old ?? this.me;
     this.me = nick.name;
     this.#reclaiming = false;
@@ -464,6 +467,14 @@ export class ChatClient {
     if (this.#connection.send({ ...frame, ref })) return true;
     this.#requests.delete(ref);
     return false;
+  }
+
+  // Replies to join/leave/nick carry no ref; once one arrives, the pending
+  // request it answers needs no error handler any more.
+  #settleRequests(kind, room) {
+    for (const [ref, request] of this.#requests) {
+      if (request.kind === kind && (room === undefined || request.room === room)) this.#requests.delete(ref);
+    }
   }
 
   #acceptMessage(conversation, message, countsAsUnread = true) {

@@ -66,6 +66,29 @@ stop_server() {
 }
 
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
+
+# The box is shared (builds, other test suites). Before a CPU-sensitive scenario, wait until the whole
+# machine was under QUIET_BUSY % busy over 2 s, for at most QUIET_WAIT s; either way say what it was, and the
+# result's CPU lines show how much CPU other work took during the run.
+QUIET_BUSY="${QUIET_BUSY:-25}"
+QUIET_WAIT="${QUIET_WAIT:-90}"
+machine_busy() {
+  local a b
+  read -r -a a < /proc/stat; sleep 2; read -r -a b < /proc/stat
+  local busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[6]+a[7]+a[8]) ))
+  local total=$(( busy + (b[4]+b[5]) - (a[4]+a[5]) ))
+  echo $(( total > 0 ? 100 * busy / total : 0 ))
+}
+wait_quiet() {
+  local start=$SECONDS busy
+  while true; do
+    busy=$(machine_busy)
+    if (( busy < QUIET_BUSY )) || (( SECONDS - start >= QUIET_WAIT )); then
+      echo "   machine ${busy}% busy before the run (waited $(( SECONDS - start )) s)"
+      return 0
+    fi
+  done
+}
 STATUS=0
 SERVER_BUILD="server built from commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' plus uncommitted changes in src/'), $STORAGE store"
 run() { "${LOADTESTS[@]}" "$@" --out "$RESULTS" --note "$SERVER_BUILD" || STATUS=1; }
@@ -129,25 +152,30 @@ if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants 
   MSG_PID=$SERVER_PID
   if wants fanout; then
     echo "== fanout"
+    wait_quiet
     run fanout --label "fanout$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 500 --messages 10000 --warmup-messages 1000 --window 32
   fi
   if wants fanout-windows; then
     # The window trades latency for throughput; 8 and 128 either side of the standard 32.
     for w in 8 128; do
       echo "== fanout, window $w"
+      wait_quiet
       run fanout --label "fanout-w$w$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 500 --messages 10000 --warmup-messages 1000 --window "$w"
     done
   fi
   if wants chat; then
     echo "== chat: 1,000 connections"
+    wait_quiet
     run chat --label "chat$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --connections 1000 --rooms 50 --rate 1 --warmup-seconds 5 --seconds 60
   fi
   if wants chat-2k; then
     echo "== chat: 2,000 connections"
+    wait_quiet
     run chat --label "chat-2k$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --connections 2000 --rooms 100 --rate 1 --warmup-seconds 5 --seconds 60
   fi
   if wants slow-consumer; then
     echo "== slow-consumer"
+    wait_quiet
     run slow-consumer --label "slow-consumer$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 10 --senders 2 --rate 200 --text-chars 4000
   fi
   stop_server "$MSG_PID"

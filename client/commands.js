@@ -9,8 +9,9 @@ export function parseComposerLine(line) {
   if (text.startsWith('//')) return { kind: 'say', text: text.slice(1) };
   if (!text.startsWith('/')) return { kind: 'say', text };
 
-  const [command, ...rest] = text.slice(1).split(/\s+/);
-  const arg = rest.join(' ');
+  // The argument keeps its spacing: it may be the text of a message.
+  const [, command, arg] = /^\/(\S+)\s*(.*)$/s.exec(text);
+  const rest = arg === '' ? [] : arg.split(/\s+/);
   switch (command.toLowerCase()) {
     case 'msg':
     case 'dm': {

@@ -82,6 +82,7 @@ public static partial class ChatHubApp
             });
         services.AddSingleton<RoomRegistry>();
         services.AddSingleton<NameRegistry>();
+        services.AddSingleton<DirectMessageRefs>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<RateLimitPolicy>();
         services.AddSingleton<ConnectionServices>();

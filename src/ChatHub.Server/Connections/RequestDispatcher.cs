@@ -15,6 +15,7 @@ namespace ChatHub.Server.Connections;
 internal sealed partial class RequestDispatcher(
     RoomRegistry rooms,
     NameRegistry names,
+    DirectMessageRefs directMessageRefs,
     IOptions<ChatHubOptions> options,
     ChatMetrics metrics,
     TimeProvider clock,
@@ -237,6 +238,12 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageIn();
+        if (request.Ref is not null && !directMessageRefs.TryRecord(connection.Name, request.Ref))
+        {
+            connection.Send(new AckEvent(request.Ref, null, null)); // a resend: delivered the first time
+            return;
+        }
+
         var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
         int delivered = recipient.TrySendFrame(Encode(dm, recipient)) ? 1 : 0;
         if (!ReferenceEquals(recipient, connection))

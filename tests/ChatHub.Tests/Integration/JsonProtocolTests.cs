@@ -136,6 +136,29 @@ public sealed class JsonProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dm_resent_with_the_same_ref_is_acked_but_delivered_once()
+    {
+        var first = await _server.ConnectJsonAsync("name=ann");
+        await first.ExpectAsync("welcome");
+        await using var bob = await _server.ConnectJsonAsync("name=bob");
+        await bob.ExpectAsync("welcome");
+        await first.SendJsonAsync(new { type = "dm", to = "bob", text = "only once", @ref = "dm-1" });
+        await first.DisposeAsync(); // gone before its ack
+
+        await using var again = await _server.ConnectJsonAsync("name=ann");
+        Assert.Equal("ann", await again.ReadWelcomeNameAsync());
+        await again.SendJsonAsync(new { type = "dm", to = "bob", text = "only once", @ref = "dm-1" });
+        var ack = await again.ExpectAsync("ack");
+        Assert.Equal("dm-1", (string?)ack["ref"]);
+
+        await again.SendJsonAsync(new { type = "dm", to = "bob", text = "second", @ref = "dm-2" });
+        await again.ExpectAsync("dm");
+        await again.ExpectAsync("ack");
+        Assert.Equal("only once", (string?)(await bob.ExpectAsync("dm"))["text"]);
+        Assert.Equal("second", (string?)(await bob.ExpectAsync("dm"))["text"]); // no second "only once" before it
+    }
+
+    [Fact]
     public async Task Leave_replies_left_and_others_get_presence_leave()
     {
         var (ann, bob) = await TwoInRoomAsync("lobby");

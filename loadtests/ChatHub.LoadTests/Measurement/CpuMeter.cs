@@ -13,6 +13,7 @@ internal sealed class CpuMeter
     private readonly (long Busy, long SoftIrq, long Total)? _machineAtStart;
     private readonly TimeSpan _gcPauseAtStart;
     private readonly int _gen2AtStart;
+    private readonly Dictionary<int, long> _processesAtStart;
 
     private CpuMeter(ServerSet servers)
     {
@@ -23,6 +24,7 @@ internal sealed class CpuMeter
         _machineAtStart = MachineCpu.Read();
         _gcPauseAtStart = GC.GetTotalPauseDuration();
         _gen2AtStart = GC.CollectionCount(2);
+        _processesAtStart = ProcessTable.Snapshot();
     }
 
     public static CpuMeter Start(ServerSet servers) => new(servers);
@@ -30,6 +32,8 @@ internal sealed class CpuMeter
     public CpuUsage Stop(long work)
     {
         double elapsed = Stopwatch.GetElapsedTime(_startTimestamp).TotalSeconds;
+        var excluded = new HashSet<int>(_servers.Pids) { Environment.ProcessId };
+        long otherTicks = ProcessTable.OtherTicks(_processesAtStart, ProcessTable.Snapshot(), excluded);
         long? serverTicks = _servers.ReadCpuTicks() - _serverTicksAtStart;
         double selfSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _selfAtStart).TotalSeconds;
         double? serverSeconds = serverTicks / (double)ProcessProbe.ClockTicksPerSecond;
@@ -48,7 +52,7 @@ internal sealed class CpuMeter
             Cores = Environment.ProcessorCount,
             MachineBusyPercent = machineBusy,
             MachineSoftIrqPercent = machineSoftIrq,
-            UnattributedCpuPercentOfOneCore = machineBusy * Environment.ProcessorCount - serverSeconds * 100 / elapsed - selfSeconds * 100 / elapsed,
+            OtherProcessesCpuPercentOfOneCore = otherTicks * 100.0 / ProcessProbe.ClockTicksPerSecond / elapsed,
             GeneratorGcPauseMilliseconds = (GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds,
             GeneratorGen2Collections = GC.CollectionCount(2) - _gen2AtStart,
         };

@@ -14,16 +14,19 @@ internal sealed class CpuUsage
     public double GeneratorCpuSeconds { get; set; }
     public double GeneratorCpuPercentOfOneCore { get; set; }
     public int Cores { get; set; }
-    /// <summary>Busy share of all cores of the machine (100 % = every core busy), from /proc/stat.</summary>
+    /// <summary>
+    /// Busy share of all cores (100 % = every core busy), from /proc/stat. Approximate: tick-sampled in
+    /// this VM, it under-counts light, bursty loads badly; trust the per-process figures first.
+    /// </summary>
     public double? MachineBusyPercent { get; set; }
     /// <summary>Share of all cores spent in softirq: mostly loopback TCP, charged to neither process.</summary>
     public double? MachineSoftIrqPercent { get; set; }
     /// <summary>Time the load generator's own GC paused it: a pause delays receipts and sends alike.</summary>
     /// <summary>
-    /// Machine CPU charged to neither the server(s) nor this generator, in % of one core: kernel network
-    /// work (softirq) and any other process on the box. A large figure means the run was disturbed.
+    /// CPU that every other process on the box (builds, other test suites, kernel threads) used during the
+    /// phase, in % of one core. A large figure means the run was disturbed.
     /// </summary>
-    public double? UnattributedCpuPercentOfOneCore { get; set; }
+    public double? OtherProcessesCpuPercentOfOneCore { get; set; }
     public double GeneratorGcPauseMilliseconds { get; set; }
     public int GeneratorGen2Collections { get; set; }
 }

@@ -37,8 +37,6 @@ internal sealed class LoadConnection : IAsyncDisposable
     /// <summary>Starts reading into <paramref name="sink"/> until the socket ends or the connection is disposed.</summary>
     public void StartReceiving(IFrameSink sink) => _receiveLoop = ReceiveLoopAsync(sink);
 
-    public Task ReceiveLoop => _receiveLoop;
-
     /// <summary>Stops issuing receives after the frame in progress: the OS buffers, then the server's outbox, fill up.</summary>
     public void PauseReading()
     {

@@ -18,6 +18,8 @@ internal sealed class ServerSet : IDisposable
 
     public StatsClient Stats => _stats;
 
+    public IReadOnlySet<int> Pids => Targets.Where(t => t.Pid is not null).Select(t => t.Pid!.Value).ToHashSet();
+
     public async Task<IReadOnlyList<ServerSample>> SampleAsync(CancellationToken ct)
     {
         var samples = new ServerSample[Targets.Count];

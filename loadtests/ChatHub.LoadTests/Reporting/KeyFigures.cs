@@ -48,10 +48,10 @@ internal static class KeyFigures
         + (r.Violations.Count == 0 ? "" : " — FAIL");
 
     private static string Fanout(FanoutResult r) => Invariant(
-        $"{r.Members} members, window {r.Window}: **{r.DeliveriesPerSecond:N0} deliveries/s**, server {Markdown.Num(r.Cpu.ServerCpuMicrosecondsPerUnit, "F2")} µs CPU per delivery, latency p50 {r.Latency.P50Ms:F1} / p99 {r.Latency.P99Ms:F1} ms, lost {r.Lost}; {Markdown.Num(r.Cpu.UnattributedCpuPercentOfOneCore, "F0")} % of a core went to other work on the box");
+        $"{r.Members} members, window {r.Window}: **{r.DeliveriesPerSecond:N0} deliveries/s**, server {Markdown.Num(r.Cpu.ServerCpuMicrosecondsPerUnit, "F2")} µs CPU per delivery, latency p50 {r.Latency.P50Ms:F1} / p99 {r.Latency.P99Ms:F1} ms, lost {r.Lost}; {Markdown.Num(r.Cpu.OtherProcessesCpuPercentOfOneCore, "F0")} % of a core went to other work on the box");
 
     private static string Chat(ChatResult r) => Invariant(
-        $"{r.Connections:N0} connections × {r.RatePerConnection} msg/s in {r.Rooms} rooms ({r.SteadyDeliveriesPerSecond:N0} deliveries/s): **p50 {r.Latency.P50Ms:F1} / p99 {r.Latency.P99Ms:F1} / p99.9 {r.Latency.P999Ms:F1} / max {r.Latency.MaxMs:F1} ms**, lost {r.Lost}, server {Markdown.Num(r.Cpu.ServerCpuPercentOfOneCore, "F0")} % of a core ({Markdown.Num(r.Cpu.ServerCpuMicrosecondsPerUnit, "F1")} µs per delivery); {Markdown.Num(r.Cpu.UnattributedCpuPercentOfOneCore, "F0")} % of a core went to other work on the box");
+        $"{r.Connections:N0} connections × {r.RatePerConnection} msg/s in {r.Rooms} rooms ({r.SteadyDeliveriesPerSecond:N0} deliveries/s): **p50 {r.Latency.P50Ms:F1} / p99 {r.Latency.P99Ms:F1} / p99.9 {r.Latency.P999Ms:F1} / max {r.Latency.MaxMs:F1} ms**, lost {r.Lost}, server {Markdown.Num(r.Cpu.ServerCpuPercentOfOneCore, "F0")} % of a core ({Markdown.Num(r.Cpu.ServerCpuMicrosecondsPerUnit, "F1")} µs per delivery); {Markdown.Num(r.Cpu.OtherProcessesCpuPercentOfOneCore, "F0")} % of a core went to other work on the box");
 
     private static string Slow(SlowConsumerResult r) => Invariant(
         $"stalled reader closed after {Markdown.Num(r.SecondsUntilServerClosed, "F1")} s, its client read close status **{r.SlowClientCloseStatus?.ToString(CultureInfo.InvariantCulture) ?? "none"}**; others' p99 {r.OthersLatencyBefore.P99Ms:F1} → {r.OthersLatencyWhileStalled.P99Ms:F1} → {r.OthersLatencyAfterClose.P99Ms:F1} ms (before → stalled → after), lost {r.OthersLost}; server RSS {Markdown.Mib(r.ServerRssAtStartBytes)} → max {Markdown.Mib(r.ServerRssMaxBytes)} MiB");

@@ -30,7 +30,7 @@ internal static class Markdown
 
     public static string Cpu(CpuUsage cpu, string unit) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"Server CPU: {Num(cpu.ServerCpuPercentOfOneCore, "F0")} % of one core ({Num(cpu.ServerCpuMicrosecondsPerUnit, "F1")} µs per {unit}); load generator: {cpu.GeneratorCpuPercentOfOneCore:F0} % of one core (GC paused it {cpu.GeneratorGcPauseMilliseconds:F0} ms); whole machine {Num(cpu.MachineBusyPercent, "F0")} % busy over all cores, {Num(cpu.MachineSoftIrqPercent, "F0")} % in softirq (loopback TCP); {Num(cpu.UnattributedCpuPercentOfOneCore, "F0")} % of one core charged to neither (kernel, other processes); {cpu.Cores} cores shared by server and generator; {cpu.ElapsedSeconds:F1} s.");
+            $"Server CPU: {Num(cpu.ServerCpuPercentOfOneCore, "F0")} % of one core ({Num(cpu.ServerCpuMicrosecondsPerUnit, "F1")} µs per {unit}); load generator: {cpu.GeneratorCpuPercentOfOneCore:F0} % of one core (GC paused it {cpu.GeneratorGcPauseMilliseconds:F0} ms); whole machine {Num(cpu.MachineBusyPercent, "F0")} % busy over all cores, {Num(cpu.MachineSoftIrqPercent, "F0")} % in softirq (loopback TCP); other processes on the box used {Num(cpu.OtherProcessesCpuPercentOfOneCore, "F0")} % of one core; {cpu.Cores} cores shared by all; {cpu.ElapsedSeconds:F1} s.");
 
     public static string Num(double? value, string format) =>
         value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";

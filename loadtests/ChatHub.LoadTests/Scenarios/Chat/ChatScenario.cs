@@ -36,7 +36,8 @@ internal static class ChatScenario
         long[] sentPerRoom = new long[rooms.Length];
         long sendFailures = 0;
 
-        var warmupOver = Task.Delay(TimeSpan.FromSeconds(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), run.SteadyStart).TotalSeconds), ct);
+        // A phase boundary on the clock, not a synchronisation: the senders run on their own schedules.
+        Task warmupOver = Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), run.SteadyStart), ct);
         var senders = new Task[connections.Length];
         for (int i = 0; i < connections.Length; i++)
         {

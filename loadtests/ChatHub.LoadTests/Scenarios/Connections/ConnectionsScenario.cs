@@ -78,6 +78,11 @@ internal static class ConnectionsScenario
         {
             result.StoppedBecause = $"the run's time bound ({options.MaxDuration.TotalSeconds:F0} s) was reached";
         }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            // A worker process that died (e.g. out of file descriptors) ends the ramp; the steps so far stand.
+            result.StoppedBecause = "a worker process failed: " + ex.Message;
+        }
         finally
         {
             await pool.DisposeAsync().ConfigureAwait(false);

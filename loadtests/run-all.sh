@@ -146,7 +146,7 @@ if wants fd-limit; then
   stop_server "$SERVER_PID"
 fi
 
-if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants slow-consumer; then
+if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants slow-consumer || wants slow-consumer-long; then
   echo "== messaging server"
   start_server 5204 "${FAST_SENDER[@]}"
   MSG_PID=$SERVER_PID
@@ -178,6 +178,12 @@ if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants 
     wait_quiet
     run slow-consumer --label "slow-consumer$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 10 --senders 2 --rate 200 --text-chars 4000
   fi
+  if wants slow-consumer-long; then
+    # Opt-in: 20 s of busy room after the close, to see where the server's memory settles.
+    echo "== slow-consumer, long"
+    wait_quiet
+    run slow-consumer --label "slow-consumer-long$SUFFIX" --url http://127.0.0.1:5204 --server-pid "$MSG_PID" --members 10 --senders 2 --rate 200 --text-chars 4000 --after-seconds 20
+  fi
   stop_server "$MSG_PID"
 fi
 
@@ -195,5 +201,5 @@ fi
 
 echo "== report"
 "${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md \
-    --labels environment,connections,connections-http,connections-multi,connections-large,connections-fd-limit,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
+    --labels environment,connections,connections-http,connections-multi,connections-large,connections-fd-limit,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,slow-consumer-long,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
 exit $STATUS

@@ -200,6 +200,5 @@ fi
 } > "$RESULTS/environment$SUFFIX.md"
 
 echo "== report"
-"${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md \
-    --labels environment,connections,connections-http,connections-multi,connections-large,connections-fd-limit,fanout,fanout-w8,fanout-w128,chat,chat-2k,slow-consumer,slow-consumer-long,fanout-sqlite,chat-sqlite,chat-2k-sqlite,slow-consumer-sqlite,environment-sqlite
+"${LOADTESTS[@]}" report --results "$RESULTS" --doc docs/benchmarks.md
 exit $STATUS

@@ -53,7 +53,7 @@ internal static class Program
             e.Cancel = true;
             cts.Cancel();
         };
-        string command = "dotnet loadtests/ChatHub.LoadTests/bin/Release/net10.0/ChatHub.LoadTests.dll " + string.Join(' ', args);
+        string command = "dotnet loadtests/ChatHub.LoadTests/bin/Release/net10.0/ChatHub.LoadTests.dll " + string.Join(' ', args.Select(ShellQuote));
         try
         {
             if (args[0] == "worker")
@@ -91,7 +91,7 @@ internal static class Program
                     string doc = cl.String("doc", Path.Combine("docs", "benchmarks.md"));
                     IReadOnlyList<string> labels = cl.List("labels");
                     cl.EnsureAllUsed();
-                    return ReportCommand.Run(results, doc, labels.Count > 0 ? labels : ["connections", "fanout", "chat", "slow-consumer"], Console.Out);
+                    return ReportCommand.Run(results, doc, labels.Count > 0 ? labels : ReportCommand.StandardLabels, Console.Out);
                 default:
                     throw new UsageException($"unknown scenario '{args[0]}'");
             }
@@ -106,4 +106,10 @@ internal static class Program
             return 2;
         }
     }
+
+    /// <summary>Quotes an argument for the recorded command line so it can be pasted back into a shell.</summary>
+    private static string ShellQuote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,@%+".Contains(c))
+            ? arg
+            : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -37,10 +37,7 @@ internal sealed class CpuMeter
         long? serverTicks = _servers.ReadCpuTicks() - _serverTicksAtStart;
         double selfSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _selfAtStart).TotalSeconds;
         double? serverSeconds = serverTicks / (double)ProcessProbe.ClockTicksPerSecond;
-        (long Busy, long SoftIrq, long Total)? machine = MachineCpu.Read();
-        bool haveMachine = machine is { } end && _machineAtStart is { } start && end.Total > start.Total;
-        double? machineBusy = haveMachine ? 100.0 * (machine!.Value.Busy - _machineAtStart!.Value.Busy) / (machine.Value.Total - _machineAtStart.Value.Total) : null;
-        double? machineSoftIrq = haveMachine ? 100.0 * (machine!.Value.SoftIrq - _machineAtStart!.Value.SoftIrq) / (machine.Value.Total - _machineAtStart.Value.Total) : null;
+        (double? machineBusy, double? machineSoftIrq) = MachineShares(_machineAtStart, MachineCpu.Read());
         return new CpuUsage
         {
             ElapsedSeconds = elapsed,
@@ -56,5 +53,16 @@ internal sealed class CpuMeter
             GeneratorGcPauseMilliseconds = (GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds,
             GeneratorGen2Collections = GC.CollectionCount(2) - _gen2AtStart,
         };
+    }
+
+    /// <summary>Busy and softirq shares of all cores between two /proc/stat readings, in %.</summary>
+    private static (double? Busy, double? SoftIrq) MachineShares((long Busy, long SoftIrq, long Total)? start, (long Busy, long SoftIrq, long Total)? end)
+    {
+        if (start is not { } a || end is not { } b || b.Total <= a.Total)
+        {
+            return (null, null);
+        }
+        double total = b.Total - a.Total;
+        return (100.0 * (b.Busy - a.Busy) / total, 100.0 * (b.SoftIrq - a.SoftIrq) / total);
     }
 }

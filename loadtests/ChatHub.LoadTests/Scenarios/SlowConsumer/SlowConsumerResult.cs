@@ -46,7 +46,8 @@ internal sealed class SlowConsumerResult : IScenarioResult
     {
         yield return string.Create(CultureInfo.InvariantCulture, $"slow-consumer: {Members} members ({Senders} sending {RatePerSender} msg/s of {TextChars} chars) + 1 that stops reading (SO_RCVBUF {SlowReceiveBufferBytes})");
         yield return string.Create(CultureInfo.InvariantCulture, $"  server dropped it after {Markdown.Num(SecondsUntilServerClosed, "F2")} s (seen via {DetectedBy ?? "nothing"}; slow-consumer counter +{Markdown.Num(SlowConsumerCounterDelta, "F0")})");
-        yield return $"  slow client read {SlowClientMessagesRead} messages then close status {SlowClientCloseStatus?.ToString(CultureInfo.InvariantCulture) ?? "none"} ({SlowClientCloseReason}); 1013 observed: {Observed1013}";
+        string seenBy = SlowClientCloseStatus == 1013 ? "by the client" : Observed1013 ? "only by the server's slow-consumer counter" : "no";
+        yield return $"  slow client read {SlowClientMessagesRead} messages then close status {SlowClientCloseStatus?.ToString(CultureInfo.InvariantCulture) ?? "none"} ({SlowClientCloseReason}); 1013 observed: {seenBy}";
         yield return $"  others before:        {OthersLatencyBefore}";
         yield return $"  others while stalled: {OthersLatencyWhileStalled}";
         yield return $"  others after close:   {OthersLatencyAfterClose}";

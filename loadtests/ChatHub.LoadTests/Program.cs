@@ -23,7 +23,7 @@ internal static class Program
 
         scenarios:
           connections   idle connections ramped in steps against server memory, with a PNG plot
-                        --steps 0,1000,2000,5000,10000,15000,19500  --rooms 500  --workers N (0 = in-process)
+                        --steps 0,1000,2000,5000,10000,15000,19000  --rooms 500  --workers N (0 = in-process)
                         --sources 127.0.0.2,127.0.0.3  --concurrency 100  --connect-timeout-seconds 15  --settle-seconds 20
                         --max-failure-ratio 0.01  --max-seconds 600  --plot FILE.png
           fanout        one sender, M members, K messages, window W

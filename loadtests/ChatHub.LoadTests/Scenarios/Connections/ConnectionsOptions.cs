@@ -11,7 +11,7 @@ namespace ChatHub.LoadTests.Scenarios.Connections;
 /// </summary>
 internal sealed class ConnectionsOptions
 {
-    public static readonly IReadOnlyList<int> DefaultSteps = [0, 1000, 2000, 5000, 10000, 15000, 19500];
+    public static readonly IReadOnlyList<int> DefaultSteps = [0, 1000, 2000, 5000, 10000, 15000, 19000];
 
     public required IReadOnlyList<ServerTarget> Servers { get; init; }
     public IReadOnlyList<int> Steps { get; init; } = DefaultSteps;

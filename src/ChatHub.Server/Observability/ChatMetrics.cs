@@ -41,8 +41,6 @@ public sealed class ChatMetrics : IDisposable
     public long Rooms => _rooms();
     public long MessagesIn => Volatile.Read(ref _messagesIn);
     public long MessagesOut => Volatile.Read(ref _messagesOut);
-    public long MessagesDropped => Volatile.Read(ref _messagesDropped);
-    public long SlowConsumerCloses => Volatile.Read(ref _slowConsumerCloses);
     public TimeSpan Uptime => Stopwatch.GetElapsedTime(_startedAt);
 
     public void ConnectionOpened()

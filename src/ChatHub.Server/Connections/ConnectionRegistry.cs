@@ -14,8 +14,21 @@ internal sealed class ConnectionRegistry
 
     public int Count => _connections.Count;
 
-    /// <summary>A live view: connections added or removed while it is enumerated may or may not be seen.</summary>
-    public ICollection<ChatConnection> All => _connections.Values;
+    /// <summary>
+    /// A live walk, no snapshot: connections added or removed meanwhile may or may not be seen. (The dictionary's
+    /// <c>Values</c> would copy every connection into a fresh array, a large-object-heap allocation per call at
+    /// 20,000 connections, and the rate-limit timer walks them ten times a second.)
+    /// </summary>
+    public IEnumerable<ChatConnection> All
+    {
+        get
+        {
+            foreach (var pair in _connections)
+            {
+                yield return pair.Value;
+            }
+        }
+    }
 
     public void Add(ChatConnection connection) => _connections[connection.Id] = connection;
 

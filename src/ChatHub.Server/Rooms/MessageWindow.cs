@@ -4,11 +4,15 @@ namespace ChatHub.Server.Rooms;
 
 /// <summary>
 /// A room's most recent committed messages in a ring. Seqs in a room are contiguous, so a seq maps straight
-/// to a slot: every lookup is arithmetic, not a search.
+/// to a slot: every lookup is arithmetic, not a search. The ring starts small and doubles up to the window,
+/// so a quiet room does not hold a window-sized array (8 KB for the default 1,000).
 /// </summary>
 internal sealed class MessageWindow(int capacity)
 {
-    private readonly ChatMessage[] _ring = new ChatMessage[Math.Max(1, capacity)];
+    private const int InitialSlots = 8;
+
+    private readonly int _capacity = Math.Max(1, capacity);
+    private ChatMessage[] _ring = [];
     private int _start;
 
     public int Count { get; private set; }
@@ -22,6 +26,11 @@ internal sealed class MessageWindow(int capacity)
 
     public void Add(ChatMessage message)
     {
+        if (Count == _ring.Length && _ring.Length < _capacity)
+        {
+            Grow();
+        }
+
         if (Count == _ring.Length)
         {
             _ring[_start] = message;
@@ -51,6 +60,18 @@ internal sealed class MessageWindow(int capacity)
     public ChatMessage[] Newest(int limit) => Slice(Math.Max(0, Count - limit), Count);
 
     public IEnumerable<ChatMessage> All() => Enumerable.Range(0, Count).Select(i => this[i]);
+
+    private void Grow()
+    {
+        var larger = new ChatMessage[Math.Min(_capacity, Math.Max(InitialSlots, _ring.Length * 2))];
+        for (int i = 0; i < Count; i++)
+        {
+            larger[i] = this[i];
+        }
+
+        _ring = larger;
+        _start = 0;
+    }
 
     private ChatMessage[] Slice(int from, int to)
     {

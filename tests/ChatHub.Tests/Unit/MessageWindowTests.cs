@@ -29,6 +29,22 @@ public sealed class MessageWindowTests
     }
 
     [Fact]
+    public void Grows_as_messages_come_and_keeps_order_across_growth_and_wrap()
+    {
+        var window = Filled(1000, 1, 20);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), Seqs(window.All()));
+        for (int seq = 21; seq <= 1500; seq++)
+        {
+            window.Add(new ChatMessage("r", seq, "a", "", DateTimeOffset.UnixEpoch, null));
+        }
+
+        Assert.Equal(1000, window.Count);
+        Assert.Equal(501, window.OldestSeq);
+        Assert.Equal(Enumerable.Range(501, 1000).Select(i => (long)i), Seqs(window.All()));
+        Assert.Equal([1499L, 1500], Seqs(window.After(1498)));
+    }
+
+    [Fact]
     public void After_returns_the_messages_past_a_seq()
     {
         var window = Filled(5, 1, 12);

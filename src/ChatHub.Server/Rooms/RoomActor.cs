@@ -85,27 +85,47 @@ internal sealed partial class RoomActor : IAppendCompletion
 
     private async Task RunAsync()
     {
-        try
+        await LoadWithRetryAsync();
+        var reader = _mailbox.Reader;
+        while (await reader.WaitToReadAsync())
         {
-            await LoadAsync();
-            var reader = _mailbox.Reader;
-            while (await reader.WaitToReadAsync())
+            while (reader.TryRead(out var command))
             {
-                while (reader.TryRead(out var command))
+                try
                 {
                     Handle(command);
                 }
-
-                if (TryRetire())
+                catch (Exception e)
                 {
-                    break;
+                    // A bug in one command must not take the room down for everyone in it.
+                    LogCommandFailed(_logger, e, Name, command.GetType().Name);
                 }
             }
+
+            if (TryRetire())
+            {
+                break;
+            }
         }
-        catch (Exception e)
+    }
+
+    /// <summary>Commands wait in the mailbox while the store cannot be read; the room starts once it can.</summary>
+    private async Task LoadWithRetryAsync()
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
         {
-            LogRoomFailed(_logger, e, Name);
-            throw;
+            try
+            {
+                await LoadAsync();
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLoadFailed(_logger, e, Name, delay.TotalMilliseconds);
+                await Task.Delay(delay, _clock);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
     }
 
@@ -321,6 +341,9 @@ internal sealed partial class RoomActor : IAppendCompletion
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Room {Room} failed")]
-    private static partial void LogRoomFailed(ILogger logger, Exception exception, string room);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Room {Room}: {Command} failed")]
+    private static partial void LogCommandFailed(ILogger logger, Exception exception, string room, string command);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Room {Room}: loading its history failed; retrying in {DelayMs} ms")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, string room, double delayMs);
 }

@@ -86,8 +86,23 @@ public sealed class ConnectionOptions
     /// </summary>
     public bool AcceptOnTransport { get; set; } = true;
 
-    /// <summary>WebSocket ping interval, so dead peers and idle NATs are noticed. Zero turns it off.</summary>
+    /// <summary>
+    /// Interval of the WebSocket heartbeat (an unsolicited pong, RFC 6455 5.5.3) that keeps proxies and NATs from
+    /// closing a quiet connection. Zero turns it off. It expects no answer, so it cannot tell a dead peer.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Idle time before the kernel starts TCP keep-alive probes on a WebSocket's socket; a peer that answers none
+    /// of <see cref="TcpKeepAliveProbes"/> probes, <see cref="TcpKeepAliveInterval"/> apart, is dead: the socket
+    /// fails, the connection ends and its rooms see it leave. Zero leaves the socket's defaults alone.
+    /// (.NET's WebSocket does not await its pings, so dead peers are found one layer down.)
+    /// </summary>
+    public TimeSpan TcpKeepAliveTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan TcpKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Range(1, 100)] public int TcpKeepAliveProbes { get; set; } = 3;
 
     /// <summary>How long a closing connection may take to flush and hand-shake the close before it is aborted.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -25,6 +25,8 @@ internal sealed partial class ConnectionRunner(
         KeepAliveInterval = options.Value.Connections.KeepAliveInterval,
     });
 
+    public void EnableTcpKeepAlive(System.Net.Sockets.Socket? socket) => TcpKeepAlive.Enable(socket, options.Value.Connections);
+
     public async Task RunAsync(WebSocket socket, IBatchingTransport transport, Action abortTransport, ConnectRequest connect)
     {
         var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context);

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using ChatHub.Server.Hosting;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace ChatHub.Server.Connections;
 
@@ -37,6 +38,7 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
             return; // refused with an HTTP error, or the peer went away mid-handshake
         }
 
+        runner.EnableTcpKeepAlive(connection.Features.Get<IConnectionSocketFeature>()?.Socket);
         var stream = new PipeBatchingStream(connection.Transport);
         using var socket = runner.CreateSocket(stream, connect.Subprotocol);
         await runner.RunAsync(socket, stream, connection.Abort, connect);

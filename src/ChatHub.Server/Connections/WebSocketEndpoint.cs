@@ -1,4 +1,5 @@
 using ChatHub.Server.Hosting;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace ChatHub.Server.Connections;
@@ -42,6 +43,7 @@ internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle
             headers.SecWebSocketProtocol = subprotocol;
         }
 
+        runner.EnableTcpKeepAlive(http.Features.Get<IConnectionSocketFeature>()?.Socket);
         var stream = new BatchingStream(await upgrade.UpgradeAsync());
         using var socket = runner.CreateSocket(stream, connect.Subprotocol);
         await runner.RunAsync(socket, stream, http.Abort, connect);

@@ -40,22 +40,42 @@ public sealed partial class ProcessSignalTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task With_the_json_log_format_every_console_line_is_a_compact_json_event()
+    {
+        using var server = await ServerProcess.StartAsync(_dir.File("json.db"), "--ChatHub:Logging:Format", "json");
+        Assert.NotEmpty(server.LinesBeforeListening);
+        foreach (string line in server.LinesBeforeListening)
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(line);
+            Assert.True(json.RootElement.TryGetProperty("@t", out _), line);
+            Assert.True(json.RootElement.TryGetProperty("@m", out _), line);
+        }
+
+        server.SendSigterm();
+        Assert.Equal(0, await server.WaitForExitAsync());
+    }
+
     /// <summary><c>dotnet ChatHub.Server.dll</c> as a child process on an OS-chosen port.</summary>
     private sealed partial class ServerProcess : IDisposable
     {
         private readonly Process _process;
 
-        private ServerProcess(Process process, Uri baseAddress)
+        private ServerProcess(Process process, Uri baseAddress, IReadOnlyList<string> linesBeforeListening)
         {
             _process = process;
             BaseAddress = baseAddress;
+            LinesBeforeListening = linesBeforeListening;
         }
 
         public Uri BaseAddress { get; }
 
+        /// <summary>The console lines up to and including the one that names the address.</summary>
+        public IReadOnlyList<string> LinesBeforeListening { get; }
+
         public Uri WebSocketUri(string query) => new($"ws://{BaseAddress.Authority}/ws?{query}");
 
-        public static async Task<ServerProcess> StartAsync(string db)
+        public static async Task<ServerProcess> StartAsync(string db, params string[] extraArguments)
         {
             var info = new ProcessStartInfo("dotnet")
             {
@@ -64,17 +84,24 @@ public sealed partial class ProcessSignalTests : IDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            foreach (string argument in extraArguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
             var process = Process.Start(info)!;
+            var lines = new List<string>();
             process.ErrorDataReceived += (_, _) => { };
             process.BeginErrorReadLine();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             while (await process.StandardOutput.ReadLineAsync(cts.Token) is { } line)
             {
+                lines.Add(line);
                 if (ListeningLine().Match(line) is { Success: true } match)
                 {
                     // Keep draining stdout so the child never blocks on a full pipe.
                     _ = process.StandardOutput.ReadToEndAsync();
-                    return new ServerProcess(process, new Uri(match.Groups[1].Value));
+                    return new ServerProcess(process, new Uri(match.Groups[1].Value), lines);
                 }
             }
 
@@ -100,7 +127,8 @@ public sealed partial class ProcessSignalTests : IDisposable
             _process.Dispose();
         }
 
-        [GeneratedRegex(@"Now listening on: (http://\S+)")]
+        // Text lines say `Now listening on: http://…`; compact JSON renders the address quoted: `Now listening on: \"http://…`.
+        [GeneratedRegex(@"Now listening on: (?:\\"")?(http://[0-9.:]+)")]
         private static partial Regex ListeningLine();
     }
 }

@@ -4,29 +4,20 @@ namespace ChatHub.Server.Connections;
 /// Batching over any stream (the HTTP path: Kestrel's upgraded request stream, where every write is a flush):
 /// the frames of a burst are gathered in a pooled buffer and written once. See <see cref="IBatchingTransport"/>.
 /// </summary>
-internal sealed class BatchingStream(Stream inner) : DuplexStream, IBatchingTransport
+internal sealed class BatchingStream(Stream inner) : BurstMarkingStream
 {
     /// <summary>Gathered bytes are sent once they pass this, even mid-burst, so a burst never grows a huge buffer.</summary>
     private const int MaxGatheredBytes = 64 * 1024;
 
     private byte[]? _gathered;
     private int _gatheredLength;
-    private bool _captureNext;
-    private bool _sendAfterCapture;
-
-    public void CaptureNextWrite(bool last)
-    {
-        _captureNext = true;
-        _sendAfterCapture = last;
-    }
-
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_captureNext)
+        var kind = TakeWriteKind();
+        if (kind != WriteKind.Unmarked)
         {
-            _captureNext = false;
             Gather(buffer.Span);
-            if (_sendAfterCapture || _gatheredLength >= MaxGatheredBytes)
+            if (kind == WriteKind.EndOfBurst || _gatheredLength >= MaxGatheredBytes)
             {
                 await SendGatheredAsync(cancellationToken);
             }

@@ -8,30 +8,20 @@ namespace ChatHub.Server.Connections;
 /// writes go straight into its output pipe, and the pipe is flushed once per burst (the last marked frame, or
 /// any unmarked write) instead of once per frame. No copy and no buffer of our own. See <see cref="IBatchingTransport"/>.
 /// </summary>
-internal sealed class PipeBatchingStream(IDuplexPipe transport) : DuplexStream, IBatchingTransport
+internal sealed class PipeBatchingStream(IDuplexPipe transport) : BurstMarkingStream
 {
     /// <summary>Unflushed bytes are flushed past this even mid-burst, so a burst never piles up in the pipe.</summary>
     private const int MaxUnflushedBytes = 64 * 1024;
 
     private readonly Stream _input = transport.Input.AsStream(leaveOpen: true);
     private readonly PipeWriter _output = transport.Output;
-    private bool _captureNext;
-    private bool _flushAfterCapture;
     private int _unflushed;
-
-    public void CaptureNextWrite(bool last)
-    {
-        _captureNext = true;
-        _flushAfterCapture = last;
-    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _output.Write(buffer.Span);
         _unflushed += buffer.Length;
-        bool captured = _captureNext;
-        _captureNext = false;
-        if (!captured || _flushAfterCapture || _unflushed >= MaxUnflushedBytes)
+        if (TakeWriteKind() != WriteKind.MidBurst || _unflushed >= MaxUnflushedBytes)
         {
             _unflushed = 0;
             var result = await _output.FlushAsync(cancellationToken);

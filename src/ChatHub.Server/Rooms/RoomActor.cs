@@ -228,7 +228,14 @@ internal sealed partial class RoomActor : IAppendCompletion
 
         ChatMessage[] history;
         bool truncated = false;
-        if (join.Since is { } since)
+        if (join.Since > _lastStoredSeq)
+        {
+            // The client saw seqs this room never had: the store lost its history (an in-memory store restarted).
+            // Its "since" means nothing here; hand it the room as it is and say that the past is gone.
+            history = _recent.Newest(DefaultJoinHistory);
+            truncated = true;
+        }
+        else if (join.Since is { } since)
         {
             history = _recent.After(since);
             // Something between `since` and the oldest kept message is gone for good.

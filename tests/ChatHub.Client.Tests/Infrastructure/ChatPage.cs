@@ -74,9 +74,14 @@ public sealed class ChatPage : IAsyncDisposable
 
     public ILocator Member(string name) => Page.Locator($"#member-list li[data-member=\"{name}\"]");
 
-    /// <summary>Types a line into the message box and presses Enter, as a person would.</summary>
+    /// <summary>
+    /// Types a line into the message box and presses Enter, as a person would: once a conversation is open.
+    /// "Connected" comes with the welcome, before the first room is joined; a line typed in between has nowhere
+    /// to go (the page says "Join a room first"), and a test that typed it would wait for it in vain.
+    /// </summary>
     public async Task SendAsync(string line)
     {
+        await Expect(Page.Locator("#conversation-title")).Not.ToHaveTextAsync("No conversation");
         await Composer.FillAsync(line);
         await Composer.PressAsync("Enter");
     }

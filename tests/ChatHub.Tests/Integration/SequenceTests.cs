@@ -106,6 +106,23 @@ public sealed class SequenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Since_beyond_the_rooms_last_seq_means_lost_history_and_gets_the_room_as_it_is()
+    {
+        // A client that saw seq 7 of a room whose store forgot it (an in-memory store restarted) and now holds seq 1..2.
+        await using var ann = await _server.ConnectJsonAsync("name=ann&room=reborn");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await JsonProtocolTests.SayManyAsync(ann, "reborn", 2);
+
+        await using var bob = await _server.ConnectJsonAsync("name=bob");
+        await bob.ExpectAsync("welcome");
+        await bob.SendJsonAsync(new { type = "join", room = "reborn", since = 7 });
+        var joined = await bob.ExpectAsync("joined");
+        Assert.True((bool)joined["truncated"]!);
+        Assert.Equal([1L, 2L], joined["history"]!.AsArray().Select(m => (long)m!["seq"]!));
+    }
+
+    [Fact]
     public async Task A_repeated_ref_gets_the_first_ack_and_is_not_stored_again()
     {
         await using var ann = await _server.ConnectJsonAsync("name=ann&room=dedup");

@@ -94,22 +94,26 @@ internal sealed partial class ChatConnection
         return false;
     }
 
-    /// <summary>Encodes an event for this connection alone (replies, errors) and queues it.</summary>
-    public void Send(ServerEvent serverEvent)
+    /// <summary>
+    /// Encodes an event for this connection alone (replies, errors, DMs) and queues it. False when it could not
+    /// all be queued (the connection is closing or just overflowed).
+    /// </summary>
+    public bool Send(ServerEvent serverEvent)
     {
         if (Format == WireFormat.Json)
         {
-            TrySendFrame(JsonFrameCodec.Encode(serverEvent));
-            return;
+            return TrySendFrame(JsonFrameCodec.Encode(serverEvent));
         }
 
         foreach (byte[] line in TextFrameCodec.EncodeLines(serverEvent))
         {
             if (!TrySendFrame(line))
             {
-                return;
+                return false;
             }
         }
+
+        return true;
     }
 
     /// <summary>

@@ -228,7 +228,7 @@ internal sealed partial class RequestDispatcher(
         var recipient = Identifiers.IsValidName(request.To) ? names.Find(request.To) : null;
         if (recipient is null)
         {
-            Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {Shorten(request.To)}");
+            Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(request.To, 40)}");
             return;
         }
 
@@ -245,7 +245,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
-        int delivered = recipient.TrySendFrame(Encode(dm, recipient)) ? 1 : 0;
+        int delivered = recipient.Send(dm) ? 1 : 0;
         if (!ReferenceEquals(recipient, connection))
         {
             connection.Send(dm);
@@ -352,19 +352,15 @@ internal sealed partial class RequestDispatcher(
         return false;
     }
 
-    private static byte[] Encode(ServerEvent serverEvent, ChatConnection recipient) =>
-        recipient.Format == WireFormat.Json ? JsonFrameCodec.Encode(serverEvent) : TextFrameCodec.EncodeLine(serverEvent);
 
     private static void Fail(ChatConnection connection, ClientRequest request, string code, string message) =>
         connection.Send(new ErrorEvent(code, message, request.Ref));
 
     private static string NameRules(string? name) =>
-        $"{Shorten(name ?? "")} is not a valid name: 1 to {Identifiers.MaxNameLength} characters from A-Z a-z 0-9 _ - .";
+        $"{EchoedText.Shorten(name ?? "", 40)} is not a valid name: 1 to {Identifiers.MaxNameLength} characters from A-Z a-z 0-9 _ - .";
 
     private static string RoomRules(string room) =>
-        $"{Shorten(room)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
-
-    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+        $"{EchoedText.Shorten(room, 40)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

@@ -33,7 +33,7 @@ public static class JsonFrameCodec
 
         request.Kind = RequestKinds.FromJsonType(request.Type);
         return request.Kind == RequestKind.Unknown
-            ? DecodeResult.Fail(ErrorCodes.UnknownType, $"unknown type \"{Truncate(request.Type)}\"", request.Ref)
+            ? DecodeResult.Fail(ErrorCodes.UnknownType, $"unknown type \"{EchoedText.Shorten(request.Type, 32)}\"", request.Ref)
             : DecodeResult.Ok(request);
     }
 
@@ -69,6 +69,4 @@ public static class JsonFrameCodec
             default: throw new ArgumentOutOfRangeException(nameof(serverEvent), serverEvent.Type, "no JSON form");
         }
     }
-
-    private static string Truncate(string value) => value.Length <= 32 ? value : value[..32] + "…";
 }

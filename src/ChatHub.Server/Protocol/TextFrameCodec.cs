@@ -71,7 +71,7 @@ public static class TextFrameCodec
             case "/help": request.Kind = RequestKind.Help; break;
             case "/quit": request.Kind = RequestKind.Quit; break;
             default:
-                return DecodeResult.Fail(ErrorCodes.UnknownType, $"{Shorten(command)} is not a command; /help lists them");
+                return DecodeResult.Fail(ErrorCodes.UnknownType, $"{EchoedText.Shorten(command, 32)} is not a command; /help lists them");
         }
 
         request.Type = request.Kind.ToString().ToLowerInvariant();
@@ -190,8 +190,6 @@ public static class TextFrameCodec
         rest = space < 0 ? "" : text[(space + 1)..].TrimStart();
         return space < 0 ? text : text[..space];
     }
-
-    private static string Shorten(string value) => value.Length <= 32 ? value : value[..32] + "…";
 
     private static byte[] Utf8(string line) => Encoding.UTF8.GetBytes(line);
 }

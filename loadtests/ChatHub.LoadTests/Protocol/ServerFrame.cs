@@ -1,7 +1,7 @@
 namespace ChatHub.LoadTests.Protocol;
 
 /// <summary>
-/// Any frame the server sends in JSON format (PROTOCOL.md, "Server to client").
+/// Any frame the server sends in JSON format (docs/protocol.md, "Server to client").
 /// One flat shape for every <c>type</c>: the load tool only reads a handful of fields and
 /// unknown fields are ignored, so it keeps working against any ChatHub server version.
 /// </summary>

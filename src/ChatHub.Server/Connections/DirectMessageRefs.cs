@@ -5,7 +5,7 @@ namespace ChatHub.Server.Connections;
 /// <summary>
 /// The DM counterpart of a room's ref dedup: a <c>dm</c> that repeats a ref its sender's name used in the last
 /// ten minutes is acked again but not delivered again, so a client that resends what was not acked before a
-/// reconnect never makes the other person read it twice. PROTOCOL.md promises this for <c>say</c>; ChatHub keeps
+/// reconnect never makes the other person read it twice. docs/protocol.md promises this for <c>say</c>; ChatHub keeps
 /// the same promise for <c>dm</c>. It is the rooms' <see cref="RefDeduplicator"/>, shared by all connections
 /// (a resend comes on a new connection), so it locks; the lock is held for a dictionary probe, never across an await.
 /// </summary>

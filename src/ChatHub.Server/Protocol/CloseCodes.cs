@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 
 namespace ChatHub.Server.Protocol;
 
-/// <summary>The close codes of PROTOCOL.md, named by when they are used.</summary>
+/// <summary>The close codes of docs/protocol.md, named by when they are used.</summary>
 public static class CloseCodes
 {
     public const WebSocketCloseStatus Normal = WebSocketCloseStatus.NormalClosure;              // 1000

@@ -1,6 +1,6 @@
 namespace ChatHub.Server.Protocol;
 
-/// <summary>The <c>code</c> values of an <c>error</c> frame, exactly as PROTOCOL.md lists them.</summary>
+/// <summary>The <c>code</c> values of an <c>error</c> frame, exactly as docs/protocol.md lists them.</summary>
 public static class ErrorCodes
 {
     public const string BadRequest = "bad_request";

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace ChatHub.Server.Protocol;
 
-// One type per server-to-client frame of PROTOCOL.md. Field names are the wire's; `type` comes first.
+// One type per server-to-client frame of docs/protocol.md. Field names are the wire's; `type` comes first.
 
 public abstract class ServerEvent(string type)
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ChatHub on a fresh Debian machine with the .NET SDK: installs what the tests drive
-# (Debian's chromium for the browser tests, npm's wscat for the terminal test, iproute2's ss to look at the
-# server's sockets) when missing, then runs
+# (Debian's chromium for the browser tests, nginx for the reverse-proxy tests, npm's wscat for the terminal
+# test, iproute2's ss to look at the server's sockets) when missing, then runs
 # `dotnet test` over the whole solution and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +12,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "test.sh: installing chromium (Debian package) for the browser tests"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "test.sh: installing nginx (Debian package) for the reverse-proxy tests"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null
 fi
 
 if ! command -v ss >/dev/null 2>&1; then

@@ -38,10 +38,15 @@ public sealed class ProtocolClient : IAsyncDisposable
     }
 
     /// <summary>Connects in JSON format as <paramref name="name"/> and waits for the welcome.</summary>
-    public static async Task<ProtocolClient> ConnectAsync(ChatServer server, string name)
+    public static Task<ProtocolClient> ConnectAsync(ChatServer server, string name) =>
+        ConnectAsync(server.WebSocketUri(""), name);
+
+    /// <summary>Connects to <paramref name="webSocketUri"/> (a server's or a proxy's <c>/ws</c>) in JSON format.</summary>
+    public static async Task<ProtocolClient> ConnectAsync(Uri webSocketUri, string name)
     {
         var socket = new ClientWebSocket();
-        await socket.ConnectAsync(server.WebSocketUri($"format=json&name={Uri.EscapeDataString(name)}"), CancellationToken.None);
+        var uri = new UriBuilder(webSocketUri) { Query = $"format=json&name={Uri.EscapeDataString(name)}" }.Uri;
+        await socket.ConnectAsync(uri, CancellationToken.None);
         var client = new ProtocolClient(socket);
         JsonObject welcome = await client.WaitForAsync(f => Type(f) == "welcome");
         client.Name = (string)welcome["name"]!;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of ChatHub on a fresh Debian machine with the .NET SDK: installs what the tests drive
-# (Debian's chromium for the browser tests, nginx for the reverse-proxy tests, npm's wscat for the terminal
-# test, iproute2's ss to look at the server's sockets) when missing, then runs
+# (Debian's chromium for the browser tests, nginx for the reverse-proxy tests, systemd-analyze and docker-compose
+# to check the deployment files, npm's wscat for the terminal test, iproute2's ss to look at the server's
+# sockets) when missing, then runs
 # `dotnet test` over the whole solution and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,6 +19,19 @@ if [ ! -x /usr/sbin/nginx ]; then
   echo "test.sh: installing nginx (Debian package) for the reverse-proxy tests"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null
+fi
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "test.sh: installing systemd (systemd-analyze) to check deploy/chathub.service"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq systemd >/dev/null
+fi
+
+if ! command -v docker-compose >/dev/null 2>&1; then
+  # Only its `config` command is used, which validates compose.yaml without a container engine.
+  echo "test.sh: installing docker-compose (Debian package) to check compose.yaml"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 
 if ! command -v ss >/dev/null 2>&1; then

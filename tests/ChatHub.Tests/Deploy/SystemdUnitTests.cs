@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
 using ChatHub.Server.Configuration;
 using ChatHub.Tests.Infrastructure;
 
@@ -7,7 +9,7 @@ namespace ChatHub.Tests.Deploy;
 /// deploy/chathub.service as systemd itself reads it, offline (no running systemd needed): it parses without a
 /// warning, its sandbox rates "OK", and its stop settings leave the server time to drain.
 /// </summary>
-public sealed class SystemdUnitTests : IDisposable
+public sealed partial class SystemdUnitTests : IDisposable
 {
     private const string UnitDotnet = "/usr/bin/dotnet";
 
@@ -69,6 +71,76 @@ public sealed class SystemdUnitTests : IDisposable
         Assert.Contains("ChatHub__Storage__SqlitePath=%S/chathub/chathub.db", settings["Environment"]);
         Assert.Equal("strict", settings["ProtectSystem"].Single());
     }
+
+    [Fact]
+    public async Task The_server_started_with_the_unit_environment_listens_where_it_says_and_stores_in_the_state_directory()
+    {
+        // What systemd would do, short of the sandbox: the unit's Environment= lines with %S (the state root)
+        // expanded, the state directory created, the published files as working directory. Only the port changes
+        // (to one the OS picks) so the test does not need 8080 free.
+        var environment = Settings()["Environment"].Select(line => line.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+        string stateRoot = _directory.Path;
+        Directory.CreateDirectory(Path.Combine(stateRoot, Settings()["StateDirectory"].Single()));
+        var (urlKey, url) = Assert.Single(environment, kv => kv.Key.Equals("Urls", StringComparison.OrdinalIgnoreCase) || kv.Key == "ASPNETCORE_URLS");
+        Assert.Equal("http://0.0.0.0:8080", url);
+
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "ChatHub.Server.dll") },
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value.Replace("%S", stateRoot, StringComparison.Ordinal);
+        }
+
+        info.Environment[urlKey] = "http://127.0.0.1:0";
+        using var process = Process.Start(info)!;
+        try
+        {
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginErrorReadLine();
+            Uri? address = null;
+            using (var startup = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+            {
+                while (address is null && await process.StandardOutput.ReadLineAsync(startup.Token) is { } line)
+                {
+                    address = ListeningLine().Match(line) is { Success: true } match ? new Uri(match.Groups[1].Value) : null;
+                }
+            }
+
+            Assert.True(address is not null, "the server exited before it listened");
+            _ = process.StandardOutput.ReadToEndAsync(); // keep the pipe drained
+            // The unit's address, not appsettings.json's http://localhost:8080, is the one in force.
+            Assert.Equal("127.0.0.1", address!.Host);
+            Assert.NotEqual(8080, address.Port);
+
+            using var http = new HttpClient { BaseAddress = address };
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+            string sqlite = environment["ChatHub__Storage__SqlitePath"].Replace("%S", stateRoot, StringComparison.Ordinal);
+            Assert.True(File.Exists(sqlite), $"no SQLite file at {sqlite}");
+
+            // systemctl stop: SIGTERM, and the server must be gone well within TimeoutStopSec.
+            Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(int.Parse(Settings()["TimeoutStopSec"].Single(), System.Globalization.CultureInfo.InvariantCulture)));
+            await process.WaitForExitAsync(stop.Token);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    // Text lines say `Now listening on: http://…`; compact JSON quotes the address.
+    [GeneratedRegex(@"Now listening on: (?:\\"")?(http://[0-9a-z.:]+)")]
+    private static partial Regex ListeningLine();
 
     /// <summary>Every <c>Key=value</c> line of the unit, comments left out; keys may repeat.</summary>
     private ILookup<string, string> Settings() =>

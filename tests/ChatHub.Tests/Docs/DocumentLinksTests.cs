@@ -27,20 +27,32 @@ public sealed partial class DocumentLinksTests
         foreach (Match link in MarkdownLink().Matches(File.ReadAllText(path)))
         {
             string target = link.Groups["target"].Value;
+            string anchor = link.Groups["anchor"].Value;
             if (target.Contains("://", StringComparison.Ordinal) || target.StartsWith("mailto:", StringComparison.Ordinal))
             {
                 continue;
             }
 
-            string resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, Uri.UnescapeDataString(target)));
+            string resolved = target.Length == 0 ? path : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, Uri.UnescapeDataString(target)));
             if (!resolved.StartsWith(root, StringComparison.Ordinal) || !(File.Exists(resolved) || Directory.Exists(resolved)))
             {
-                broken.Add(target);
+                broken.Add(target + anchor);
+            }
+            else if (anchor.Length > 1 && resolved.EndsWith(".md", StringComparison.Ordinal) && !HeadingAnchors(resolved).Contains(anchor[1..]))
+            {
+                broken.Add(target + anchor);
             }
         }
 
         Assert.Empty(broken);
     }
+
+    /// <summary>The anchors a Markdown renderer gives the headings: lower case, punctuation dropped, spaces as hyphens.</summary>
+    private static HashSet<string> HeadingAnchors(string markdownFile) =>
+        Heading().Matches(File.ReadAllText(markdownFile))
+            .Select(m => new string(m.Groups["title"].Value.Trim().ToLowerInvariant()
+                .Where(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_').ToArray()).Replace(' ', '-'))
+            .ToHashSet(StringComparer.Ordinal);
 
     [Fact]
     public void No_document_refers_to_a_protocol_file_outside_the_repository()
@@ -53,7 +65,10 @@ public sealed partial class DocumentLinksTests
         }
     }
 
-    /// <summary><c>[text](target)</c> or <c>![alt](target)</c>; the <c>#anchor</c> part is not a file.</summary>
-    [GeneratedRegex(@"\]\((?<target>[^)#\s]+)(#[^)\s]*)?\)")]
+    /// <summary><c>[text](target#anchor)</c> or <c>![alt](target)</c>; either part may be missing.</summary>
+    [GeneratedRegex(@"\]\((?<target>[^)#\s]*)(?<anchor>#[^)\s]*)?\)")]
     private static partial Regex MarkdownLink();
+
+    [GeneratedRegex(@"^#{1,6} (?<title>.+)$", RegexOptions.Multiline)]
+    private static partial Regex Heading();
 }

@@ -5,7 +5,7 @@ namespace ChatHub.Tests.Docs;
 
 /// <summary>
 /// Whoever clones the repository must be able to follow every link of its documents: a relative link that
-/// points at a missing file, or out of the repository, is a broken promise to that reader.
+/// points at a missing file or heading, or out of the repository, is a broken promise to that reader.
 /// </summary>
 public sealed partial class DocumentLinksTests
 {

@@ -10,13 +10,16 @@ namespace ChatHub.LoadTests;
 internal static class Program
 {
     private const string Usage = """
-        ChatHub load tests: scenarios against a running ChatHub server (JSON format, /ws).
+        ChatHub load tests: scenarios against a running ChatHub server (JSON format, /ws), or against the
+        reference peers in loadtests/peers (--kind node-ws | signalr).
 
         usage: ChatHub.LoadTests <scenario> [--flag value ...]
 
         common flags:
           --url URL            server base URL (default http://127.0.0.1:8080/); connections may repeat it
-          --server-pid PID     the server's process id, for RSS and CPU from /proc (one per --url)
+          --server-pid PID     the server's process id, for RSS and CPU from /proc (one per --url); a peer without
+                               /api/stats needs it: its connections are counted as its open sockets
+          --kind KIND          what the server speaks: chathub (default), node-ws (JSON subset), signalr (hub at /hub)
           --out DIR            where <label>.json and <label>.md go (default loadtests/results)
           --label NAME         file name of the result (default: the scenario name)
           --note TEXT          recorded with the result (run-all.sh: the server commit measured)
@@ -26,11 +29,12 @@ internal static class Program
                         --steps 0,1000,2000,5000,10000,15000,19000  --rooms 500  --workers N (0 = in-process)
                         --sources 127.0.0.2,127.0.0.3  --concurrency 100  --connect-timeout-seconds 15  --settle-seconds 20
                         --max-failure-ratio 0.01  --max-seconds 600  --plot FILE.png
+                        then times closing them all and reads RSS 2 s later (--no-close-measure skips it)
           fanout        one sender, M members, K messages, window W
                         --members 200 --messages 5000 --warmup-messages 500 --window 32 --text-chars 64
           chat          N connections in R rooms, each sending at a fixed rate (open loop)
                         --connections 1000 --rooms 50 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
-          slow-consumer one member stops reading in a busy room; expects a 1013 close
+          slow-consumer one member stops reading in a busy room; expects a 1013 close (ChatHub only)
                         --members 10 --senders 2 --rate 200 --text-chars 4000 --slow-rcvbuf 65536
           report        put the latest results' Markdown into docs/benchmarks.md
                         --results loadtests/results --doc docs/benchmarks.md --labels a,b,c

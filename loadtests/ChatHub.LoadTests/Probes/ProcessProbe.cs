@@ -50,4 +50,38 @@ internal static class ProcessProbe
         }
         return null;
     }
+
+    /// <summary>
+    /// Sockets the process has open (entries of /proc/PID/fd that link to <c>socket:[inode]</c>): how a server
+    /// without a stats endpoint is seen to hold or to have let go of its connections. Null when unreadable.
+    /// </summary>
+    public static long? ReadSocketCount(int pid)
+    {
+        try
+        {
+            long sockets = 0;
+            foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is string target && target.StartsWith("socket:", StringComparison.Ordinal))
+                    {
+                        sockets++;
+                    }
+                }
+                catch (IOException)
+                {
+                    // The descriptor closed between listing and reading it.
+                }
+            }
+            return sockets;
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
 }

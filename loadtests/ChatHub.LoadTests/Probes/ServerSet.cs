@@ -4,6 +4,7 @@ namespace ChatHub.LoadTests.Probes;
 internal sealed class ServerSet : IDisposable
 {
     private readonly StatsClient _stats = new();
+    private readonly long?[] _socketBaseline;
 
     public ServerSet(IReadOnlyList<ServerTarget> targets)
     {
@@ -12,6 +13,9 @@ internal sealed class ServerSet : IDisposable
             throw new ArgumentException("at least one server is needed", nameof(targets));
         }
         Targets = targets;
+        // A server without /api/stats is seen through its open sockets; those it had before the run
+        // (listeners, other clients) are not connections of this run.
+        _socketBaseline = targets.Select(t => !t.Kind.HasStats() && t.Pid is int pid ? ProcessProbe.ReadSocketCount(pid) : null).ToArray();
     }
 
     public IReadOnlyList<ServerTarget> Targets { get; }
@@ -26,13 +30,18 @@ internal sealed class ServerSet : IDisposable
         for (int i = 0; i < Targets.Count; i++)
         {
             ServerTarget target = Targets[i];
-            var stats = await _stats.GetStatsAsync(target.BaseUrl, ct).ConfigureAwait(false);
+            var stats = target.Kind.HasStats() ? await _stats.GetStatsAsync(target.BaseUrl, ct).ConfigureAwait(false) : null;
+            long? connections = stats?.Connections;
+            if (!target.Kind.HasStats() && target.Pid is int socketPid && _socketBaseline[i] is long baseline)
+            {
+                connections = ProcessProbe.ReadSocketCount(socketPid) - baseline;
+            }
             samples[i] = new ServerSample
             {
                 Url = target.BaseUrl.ToString(),
                 Pid = target.Pid,
                 RssBytes = target.Pid is int pid ? ProcessProbe.ReadRssBytes(pid) : null,
-                Connections = stats?.Connections,
+                Connections = connections,
                 WorkingSetBytes = stats?.WorkingSetBytes,
                 GcHeapBytes = stats?.GcHeapBytes,
                 MessagesOut = stats?.MessagesOut,

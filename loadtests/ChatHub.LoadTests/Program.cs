@@ -1,6 +1,7 @@
 using ChatHub.LoadTests.Cli;
 using ChatHub.LoadTests.Reporting;
 using ChatHub.LoadTests.Scenarios.Chat;
+using ChatHub.LoadTests.Scenarios.Compare;
 using ChatHub.LoadTests.Scenarios.Connections;
 using ChatHub.LoadTests.Scenarios.Fanout;
 using ChatHub.LoadTests.Scenarios.SlowConsumer;
@@ -18,7 +19,7 @@ internal static class Program
         common flags:
           --url URL            server base URL (default http://127.0.0.1:8080/); connections may repeat it
           --server-pid PID     the server's process id, for RSS and CPU from /proc (one per --url); a peer without
-                               /api/stats needs it: its connections are counted as its open sockets
+                               /api/stats needs it: its connections are the TCP connections its process holds
           --kind KIND          what the server speaks: chathub (default), node-ws (JSON subset), signalr (hub at /hub)
           --out DIR            where <label>.json and <label>.md go (default loadtests/results)
           --label NAME         file name of the result (default: the scenario name)
@@ -36,7 +37,18 @@ internal static class Program
                         --connections 1000 --rooms 50 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
           slow-consumer one member stops reading in a busy room; expects a 1013 close (ChatHub only)
                         --members 10 --senders 2 --rate 200 --text-chars 4000 --slow-rcvbuf 65536
-          report        put the latest results' Markdown into docs/benchmarks.md
+          compare       idle, fanout and chat against ChatHub (memory, SQLite), the Node ws and the SignalR peers,
+                        each scenario on a freshly started server; a side-by-side table and a plot of all
+                        --targets chathub-memory,chathub-sqlite,node-ws,signalr
+                        --server-dll src/ChatHub.Server/bin/Release/net10.0/ChatHub.Server.dll
+                        --signalr-dll loadtests/peers/signalr/bin/Release/net10.0/SignalRPeer.dll
+                        --node-peer loadtests/peers/node-ws (npm ci runs there if ws is missing)
+                        --idle-steps 0,1000,2000,5000,10000 --idle-from 1000 --idle-rooms 100
+                        --fanout-members 1000 --fanout-messages 2000 --fanout-warmup-messages 200 --fanout-window 50
+                        --chat-connections 2000 --chat-rooms 200 --chat-rate 1 --chat-seconds 20 --chat-warmup-seconds 5
+                        --plot docs/img/compare-memory.png
+          report        put the latest results' Markdown into docs/benchmarks.md (refuses results measured
+                        with local changes: every figure names its commit)
                         --results loadtests/results --doc docs/benchmarks.md --labels a,b,c
 
         Exit code: 0 pass, 1 a protocol violation, loss or failure, 2 bad usage.
@@ -90,6 +102,11 @@ internal static class Program
                     cl.EnsureAllUsed();
                     result = await SlowConsumerScenario.RunAsync(slow, cts.Token);
                     break;
+                case "compare":
+                    var compare = await CompareCommand.OptionsAsync(cl, command, outDirectory, cts.Token);
+                    cl.EnsureAllUsed();
+                    result = await CompareScenario.RunAsync(compare, cts.Token);
+                    break;
                 case "report":
                     string results = cl.String("results", Path.Combine("loadtests", "results"));
                     string doc = cl.String("doc", Path.Combine("docs", "benchmarks.md"));
@@ -100,6 +117,11 @@ internal static class Program
                     throw new UsageException($"unknown scenario '{args[0]}'");
             }
             result.Run.Note = note;
+            if (SourceRevision.Current() is { } revision)
+            {
+                result.Run.Commit = revision.Commit;
+                result.Run.DirtyTree = revision.Dirty;
+            }
             ResultWriter.Write(result, outDirectory, Console.Out);
             return result.Passed ? 0 : 1;
         }

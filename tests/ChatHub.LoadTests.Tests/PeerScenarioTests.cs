@@ -8,7 +8,7 @@ namespace ChatHub.LoadTests.Tests;
 
 /// <summary>
 /// The idle, fan-out and chat scenarios against a reference peer that has no <c>/api/stats</c>: connections
-/// counted as the peer's open sockets, memory and CPU read from its process.
+/// counted as the TCP connections the peer's process holds, memory and CPU read from its process.
 /// </summary>
 public abstract class PeerScenarioTests
 {
@@ -72,7 +72,7 @@ public abstract class PeerScenarioTests
         Assert.Empty(result.Violations);
         Assert.Equal([0, 10, 30], result.Steps.Select(s => s.Held));
         Assert.All(result.Steps, s => Assert.True(s.Settled));
-        // Seen only from outside: the peer's sockets beyond those it had before the run.
+        // Seen only from outside: the TCP connections its process holds, listeners not counted.
         Assert.Equal(30, result.Steps[^1].ServerConnections);
         Assert.NotNull(result.Steps[^1].RssBytes);
         Assert.Null(result.Steps[^1].GcHeapBytes);

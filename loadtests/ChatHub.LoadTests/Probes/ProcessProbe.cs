@@ -52,21 +52,25 @@ internal static class ProcessProbe
     }
 
     /// <summary>
-    /// Sockets the process has open (entries of /proc/PID/fd that link to <c>socket:[inode]</c>): how a server
-    /// without a stats endpoint is seen to hold or to have let go of its connections. Null when unreadable.
+    /// TCP connections the process holds: its socket descriptors (<c>/proc/PID/fd</c> → <c>socket:[inode]</c>)
+    /// less its listeners and its non-TCP sockets (Unix, UDP, netlink), as listed in its network namespace's
+    /// tables. A connection the peer reset still counts until the server closes its descriptor, as it would in
+    /// the server's own count: this is how a server without a stats endpoint is seen to hold or let go. Null
+    /// when /proc cannot be read.
     /// </summary>
-    public static long? ReadSocketCount(int pid)
+    public static long? ReadHeldConnections(int pid)
     {
         try
         {
-            long sockets = 0;
+            var sockets = new List<long>();
             foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
             {
                 try
                 {
-                    if (new FileInfo(fd).LinkTarget is string target && target.StartsWith("socket:", StringComparison.Ordinal))
+                    if (new FileInfo(fd).LinkTarget is string target && target.StartsWith("socket:[", StringComparison.Ordinal)
+                        && long.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out long inode))
                     {
-                        sockets++;
+                        sockets.Add(inode);
                     }
                 }
                 catch (IOException)
@@ -74,7 +78,14 @@ internal static class ProcessProbe
                     // The descriptor closed between listing and reading it.
                 }
             }
-            return sockets;
+            var notConnections = new HashSet<long>();
+            AddInodes(notConnections, $"/proc/{pid}/net/tcp", inodeColumn: 9, onlyState: "0A");
+            AddInodes(notConnections, $"/proc/{pid}/net/tcp6", inodeColumn: 9, onlyState: "0A");
+            AddInodes(notConnections, $"/proc/{pid}/net/udp", inodeColumn: 9, onlyState: null);
+            AddInodes(notConnections, $"/proc/{pid}/net/udp6", inodeColumn: 9, onlyState: null);
+            AddInodes(notConnections, $"/proc/{pid}/net/unix", inodeColumn: 6, onlyState: null);
+            AddInodes(notConnections, $"/proc/{pid}/net/netlink", inodeColumn: 9, onlyState: null);
+            return sockets.Count(i => !notConnections.Contains(i));
         }
         catch (IOException)
         {
@@ -83,5 +94,24 @@ internal static class ProcessProbe
         {
         }
         return null;
+    }
+
+    /// <summary>Inodes from one /proc/net table (header line skipped); TCP rows only in <paramref name="onlyState"/> (hex, 0A = LISTEN).</summary>
+    private static void AddInodes(HashSet<long> inodes, string table, int inodeColumn, string? onlyState)
+    {
+        if (!File.Exists(table))
+        {
+            return;
+        }
+        foreach (string line in File.ReadLines(table).Skip(1))
+        {
+            string[] columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (columns.Length > inodeColumn
+                && (onlyState is null || columns[3] == onlyState)
+                && long.TryParse(columns[inodeColumn], NumberStyles.None, CultureInfo.InvariantCulture, out long inode))
+            {
+                inodes.Add(inode);
+            }
+        }
     }
 }

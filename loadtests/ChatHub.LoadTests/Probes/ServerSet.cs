@@ -4,7 +4,6 @@ namespace ChatHub.LoadTests.Probes;
 internal sealed class ServerSet : IDisposable
 {
     private readonly StatsClient _stats = new();
-    private readonly long?[] _socketBaseline;
 
     public ServerSet(IReadOnlyList<ServerTarget> targets)
     {
@@ -13,9 +12,6 @@ internal sealed class ServerSet : IDisposable
             throw new ArgumentException("at least one server is needed", nameof(targets));
         }
         Targets = targets;
-        // A server without /api/stats is seen through its open sockets; those it had before the run
-        // (listeners, other clients) are not connections of this run.
-        _socketBaseline = targets.Select(t => !t.Kind.HasStats() && t.Pid is int pid ? ProcessProbe.ReadSocketCount(pid) : null).ToArray();
     }
 
     public IReadOnlyList<ServerTarget> Targets { get; }
@@ -32,9 +28,10 @@ internal sealed class ServerSet : IDisposable
             ServerTarget target = Targets[i];
             var stats = target.Kind.HasStats() ? await _stats.GetStatsAsync(target.BaseUrl, ct).ConfigureAwait(false) : null;
             long? connections = stats?.Connections;
-            if (!target.Kind.HasStats() && target.Pid is int socketPid && _socketBaseline[i] is long baseline)
+            if (!target.Kind.HasStats() && target.Pid is int socketPid)
             {
-                connections = ProcessProbe.ReadSocketCount(socketPid) - baseline;
+                // No stats endpoint: the TCP connections its process holds.
+                connections = ProcessProbe.ReadHeldConnections(socketPid);
             }
             samples[i] = new ServerSample
             {

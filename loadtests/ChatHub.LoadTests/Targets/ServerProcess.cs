@@ -6,7 +6,7 @@ using ChatHub.LoadTests.Probes;
 namespace ChatHub.LoadTests.Targets;
 
 /// <summary>A server this program started: its address and process id, stopped (by its id) on dispose.</summary>
-internal sealed class ServerProcess : IAsyncDisposable
+internal sealed class ServerProcess : IRunningServer
 {
     private const int KeptOutputLines = 40;
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
@@ -90,7 +90,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>A child process sends no "ready" event to its parent; its readiness endpoint answering 200 is that event.</summary>
     private async Task WaitReadyAsync(Uri ready, CancellationToken ct)
     {
+        // Connection: close, so the check leaves no idle keep-alive connection behind for the connection count.
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.ConnectionClose = true;
         long until = Stopwatch.GetTimestamp() + (long)(ReadyTimeout.TotalSeconds * Stopwatch.Frequency);
         using var timer = new PeriodicTimer(ReadyPoll);
         while (true)

@@ -47,6 +47,8 @@ internal static class Program
                         --fanout-members 1000 --fanout-messages 2000 --fanout-warmup-messages 200 --fanout-window 50
                         --chat-connections 2000 --chat-rooms 200 --chat-rate 1 --chat-seconds 20 --chat-warmup-seconds 5
                         --plot docs/img/compare-memory.png
+          replot        draw a connections result's plot again from its recorded steps, and point the result there
+                        --result loadtests/results/connections-fd-limit.json --plot loadtests/results/connections-fd-limit.png
           report        put the latest results' Markdown into docs/benchmarks.md (refuses results measured
                         with local changes: every figure names its commit)
                         --results loadtests/results --doc docs/benchmarks.md --labels a,b,c
@@ -107,6 +109,11 @@ internal static class Program
                     cl.EnsureAllUsed();
                     result = await CompareScenario.RunAsync(compare, cts.Token);
                     break;
+                case "replot":
+                    string resultJson = cl.String("result") ?? throw new UsageException("replot: --result FILE.json is required");
+                    string replotPath = cl.String("plot") ?? throw new UsageException("replot: --plot FILE.png is required");
+                    cl.EnsureAllUsed();
+                    return ReplotCommand.Run(resultJson, replotPath, Console.Out);
                 case "report":
                     string results = cl.String("results", Path.Combine("loadtests", "results"));
                     string doc = cl.String("doc", Path.Combine("docs", "benchmarks.md"));

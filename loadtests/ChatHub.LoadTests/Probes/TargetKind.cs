@@ -33,6 +33,14 @@ internal static class TargetKinds
         _ => kind.ToString(),
     };
 
+    /// <summary>For titles: ChatHub, Node ws, SignalR.</summary>
+    public static string DisplayName(string kind) => kind switch
+    {
+        "node-ws" => "Node ws",
+        "signalr" => "SignalR",
+        _ => "ChatHub",
+    };
+
     /// <summary>Whether the server answers <c>/api/stats</c>; the others are measured from their process alone.</summary>
     public static bool HasStats(this TargetKind kind) => kind == TargetKind.ChatHub;
 }

@@ -66,7 +66,9 @@ internal static class ReportCommand
     {
         if (!File.Exists(jsonPath))
         {
-            return false;
+            // A section without a result file (the environment) says it in its text.
+            string md = Path.ChangeExtension(jsonPath, ".md");
+            return File.Exists(md) && File.ReadAllText(md).Contains("with local changes", StringComparison.Ordinal);
         }
         using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsonPath));
         return document.RootElement.TryGetProperty("run", out var run)

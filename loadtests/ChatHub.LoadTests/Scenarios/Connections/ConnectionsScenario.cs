@@ -106,7 +106,7 @@ internal static class ConnectionsScenario
         result.GcHeapBytesPerConnection = Slope(result.Steps, s => s.GcHeapBytes);
         if (options.PlotPath is string plotPath && result.Steps.Count > 0)
         {
-            string title = $"{plan.Kind}: idle connections vs memory ({options.Servers.Count} server process{(options.Servers.Count > 1 ? "es, summed" : "")})";
+            string title = $"{TargetKinds.DisplayName(plan.Kind)}: idle connections vs memory ({options.Servers.Count} server process{(options.Servers.Count > 1 ? "es, summed" : "")})";
             MemoryPlot.Save(result.Steps, title, plotPath);
             result.PlotPath = plotPath;
         }

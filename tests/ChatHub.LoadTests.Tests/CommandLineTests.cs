@@ -29,6 +29,14 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void A_peer_ramp_without_its_pid_is_refused()
+    {
+        var options = ConnectionsOptions.From(new CommandLine(["--kind", "node-ws", "--steps", "0,10"]), "cmd", Path.GetTempPath());
+        Assert.Throws<UsageException>(options.Validate);
+        ConnectionsOptions.From(new CommandLine(["--kind", "node-ws", "--steps", "0,10", "--server-pid", "1"]), "cmd", Path.GetTempPath()).Validate();
+    }
+
+    [Fact]
     public void An_unknown_flag_is_an_error()
     {
         var cl = new CommandLine(["--membres", "5"]);

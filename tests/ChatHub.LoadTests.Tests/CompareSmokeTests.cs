@@ -80,7 +80,9 @@ public sealed class CompareSmokeTests(ServerFixture server, NodePeerFixture node
             string doc = Path.Combine(dir, "benchmarks.md");
             await File.WriteAllTextAsync(doc, "# Benchmarks\n\n<!-- results:begin -->\n<!-- results:end -->\n");
             Assert.Equal(0, ReportCommand.Run(dir, doc, ["compare"], TextWriter.Null));
-            Assert.Contains("### Side by side: ChatHub, Node ws, SignalR (`compare`)", await File.ReadAllTextAsync(doc));
+            string text = await File.ReadAllTextAsync(doc);
+            Assert.Contains("### Side by side: ChatHub, Node ws, SignalR (`compare`)", text);
+            Assert.Contains("| `compare` | idle RSS per connection ChatHub (in-process) **", text);
         }
         finally
         {

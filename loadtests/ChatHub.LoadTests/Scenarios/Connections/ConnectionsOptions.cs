@@ -78,6 +78,11 @@ internal sealed class ConnectionsOptions
         {
             throw new UsageException("connections: need steps >= 0, rooms >= 1, workers >= 0");
         }
+        if (Servers.Any(s => !s.Kind.HasStats() && s.Pid is null))
+        {
+            // Without /api/stats the connections are counted from the server's process.
+            throw new UsageException("connections: a server without /api/stats (--kind node-ws, signalr) needs --server-pid");
+        }
         if (Servers.Select(s => s.Kind).Distinct().Count() > 1)
         {
             throw new UsageException("connections: all servers of one run must be of one kind");

@@ -3,8 +3,8 @@
 # regenerates the figures in docs/benchmarks.md and the plots docs/img/connections-memory.png and
 # docs/img/compare-memory.png.
 #
-#   loadtests/run-all.sh            # everything (about 15 minutes on a 2-core box)
-#   ONLY=compare loadtests/run-all.sh   # ChatHub (memory, SQLite), Node ws and SignalR side by side (about 8 minutes)
+#   loadtests/run-all.sh            # everything (about 25 minutes on a 2-core box)
+#   ONLY=compare loadtests/run-all.sh   # ChatHub (memory, SQLite), Node ws and SignalR side by side (about 15 minutes)
 #   ONLY="fanout chat" loadtests/run-all.sh
 #   STORAGE=Sqlite SUFFIX=-sqlite ONLY="fanout chat slow-consumer" loadtests/run-all.sh
 #                                   # servers with the SQLite store in a temp file; results named *-sqlite
@@ -210,6 +210,7 @@ if wants compare; then
   run compare --targets chathub-memory,chathub-sqlite,node-ws,signalr \
       --server-dll "$SERVER_DLL" --signalr-dll loadtests/peers/signalr/bin/Release/net10.0/SignalRPeer.dll --node-peer loadtests/peers/node-ws \
       --idle-steps 0,1000,2000,5000,10000 --idle-from 1000 --idle-rooms 100 \
+      --capacity-steps 0,19000,19500,19900 \
       --fanout-members 1000 --fanout-messages 2000 --fanout-warmup-messages 200 --fanout-window 50 \
       --chat-connections 2000 --chat-rooms 200 --chat-rate 1 --chat-seconds 20 --chat-warmup-seconds 5 \
       --plot docs/img/compare-memory.png

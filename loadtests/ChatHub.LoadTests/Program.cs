@@ -44,6 +44,7 @@ internal static class Program
                         --signalr-dll loadtests/peers/signalr/bin/Release/net10.0/SignalRPeer.dll
                         --node-peer loadtests/peers/node-ws (npm ci runs there if ws is missing)
                         --idle-steps 0,1000,2000,5000,10000 --idle-from 1000 --idle-rooms 100
+                        --capacity-steps 0,19000,19500,19900 (optional: a second ramp to what one process holds)
                         --fanout-members 1000 --fanout-messages 2000 --fanout-warmup-messages 200 --fanout-window 50
                         --chat-connections 2000 --chat-rooms 200 --chat-rate 1 --chat-seconds 20 --chat-warmup-seconds 5
                         --plot docs/img/compare-memory.png

@@ -89,4 +89,34 @@ public sealed class CompareSmokeTests(ServerFixture server, NodePeerFixture node
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_capacity_ramp_answers_how_many_connections_one_process_holds()
+    {
+        CompareResult result = await CompareScenario.RunAsync(new CompareOptions
+        {
+            Targets = [new CompareTarget { Name = "ChatHub (in-process)", Kind = TargetKind.ChatHub, StartAsync = _ => Task.FromResult<IRunningServer>(new ExistingServer(server.Target)) }],
+            IdleSteps = [0, 5, 10],
+            IdleFrom = 5,
+            IdleRooms = 2,
+            IdleWorkers = 0,
+            IdleSources = [IPAddress.Parse("127.0.0.7")],
+            IdleSettleTimeout = TimeSpan.FromSeconds(10),
+            CapacitySteps = [0, 25],
+            FanoutMembers = 2,
+            FanoutMessages = 10,
+            FanoutWarmupMessages = 2,
+            FanoutWindow = 2,
+            ChatConnections = 2,
+            ChatRooms = 1,
+            ChatRate = 5,
+            ChatWarmup = TimeSpan.FromSeconds(0.2),
+            ChatDuration = TimeSpan.FromSeconds(0.5),
+            ChatDrain = TimeSpan.FromSeconds(10),
+        }, CancellationToken.None);
+
+        Assert.Empty(result.Violations);
+        Assert.Equal(25, result.Columns[0].Capacity!.MaxHeld);
+        Assert.Contains("| joined connections one process holds (ramp to 25) | 25 (all tried) |", result.ToMarkdown());
+    }
 }

@@ -10,6 +10,8 @@ internal sealed class CompareColumn
     public string Name { get; set; } = "";
     public string Kind { get; set; } = "";
     public ConnectionsResult? Idle { get; set; }
+    /// <summary>The optional ramp to the most connections one server process holds.</summary>
+    public ConnectionsResult? Capacity { get; set; }
     public FanoutResult? Fanout { get; set; }
     public ChatResult? Chat { get; set; }
     /// <summary>Why a scenario produced no result (the server did not start, the run threw), by scenario.</summary>

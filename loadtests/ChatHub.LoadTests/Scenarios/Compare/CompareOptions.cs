@@ -20,6 +20,12 @@ internal sealed class CompareOptions
     /// <summary>Source addresses for the idle connections; empty = one loopback address per 10,000.</summary>
     public IReadOnlyList<IPAddress> IdleSources { get; init; } = [];
     public TimeSpan IdleSettleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Optional second ramp on a fresh server, up to where one process can hold no more (e.g. 0,19000,19500,19900):
+    /// it stops at the first step whose connects fail, and those failures are its answer, not a violation.
+    /// Empty = not run; the table then shows how many of the idle ramp's connections were held.
+    /// </summary>
+    public IReadOnlyList<int> CapacitySteps { get; init; } = [];
 
     public int FanoutMembers { get; init; } = 1000;
     public int FanoutMessages { get; init; } = 2000;
@@ -50,6 +56,7 @@ internal sealed class CompareOptions
         IdleWorkers = cl.String("idle-workers") is null ? null : cl.Int("idle-workers", 1),
         IdleSources = cl.Addresses("idle-sources"),
         IdleSettleTimeout = TimeSpan.FromSeconds(cl.Double("idle-settle-seconds", 60)),
+        CapacitySteps = cl.Ints("capacity-steps", []),
         FanoutMembers = cl.Int("fanout-members", 1000),
         FanoutMessages = cl.Int("fanout-messages", 2000),
         FanoutWarmupMessages = cl.Int("fanout-warmup-messages", 200),

@@ -11,6 +11,7 @@ internal sealed class CompareResult : IScenarioResult
 {
     public RunInfo Run { get; set; } = new();
     public List<int> IdleSteps { get; set; } = [];
+    public List<int> CapacitySteps { get; set; } = [];
     public int IdleFrom { get; set; }
     public int IdleRooms { get; set; }
     public int FanoutMembers { get; set; }
@@ -35,7 +36,16 @@ internal sealed class CompareResult : IScenarioResult
         yield return ($"idle: RSS 2 s after all {IdleTo:N0} closed", Cells(c => Mib(c.Idle?.RssAfterCloseBytes)));
         yield return ($"idle: connect rate, last step to {IdleTo:N0}", Cells(c => Top(c) is { } s ? Invariant($"{s.ConnectsPerSecond:N0}/s") : "n/a"));
         yield return ($"idle: time to close all {IdleTo:N0}", Cells(c => c.Idle?.CloseSeconds is double s ? Invariant($"{s:F2} s") : "n/a"));
-        yield return ($"idle: joined connections held (of {IdleTo:N0} tried)", Cells(c => c.Idle is { } r ? Invariant($"{r.MaxHeld:N0}") + (r.StoppedBecause is null ? "" : " (stopped)") : "n/a"));
+        if (CapacitySteps.Count > 0)
+        {
+            yield return ($"joined connections one process holds (ramp to {CapacitySteps.Max():N0})", Cells(c => c.Capacity is { } r
+                ? Invariant($"{r.MaxHeld:N0}") + (r.StoppedBecause is null ? " (all tried)" : r.Steps.Any(s => s.DroppedSoFar > 0) ? " (then connects failed, held ones dropped)" : " (then connects failed)")
+                : "n/a"));
+        }
+        else
+        {
+            yield return ($"idle: joined connections held (of {IdleTo:N0} tried)", Cells(c => c.Idle is { } r ? Invariant($"{r.MaxHeld:N0}") + (r.StoppedBecause is null ? "" : " (stopped)") : "n/a"));
+        }
         yield return ($"fan-out: server CPU per delivery ({FanoutMembers:N0} members × {FanoutMessages:N0} messages, window {FanoutWindow})", Cells(c => c.Fanout?.Cpu.ServerCpuMicrosecondsPerUnit is double us ? Invariant($"{us:F2} µs") : "n/a"));
         yield return ("fan-out: deliveries/s", Cells(c => c.Fanout is { } f ? Invariant($"{f.DeliveriesPerSecond:N0}") + Lost(f.Lost) : "n/a"));
         yield return ($"chat: latency p50 / p99 / p99.9 ({ChatConnections:N0} connections in {ChatRooms} rooms, {ChatRate} msg/s each, {ChatSeconds:F0} s)",

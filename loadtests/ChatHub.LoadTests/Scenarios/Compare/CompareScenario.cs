@@ -20,6 +20,7 @@ internal static class CompareScenario
         {
             Run = RunInfo.Create("compare", options.Label, options.Command),
             IdleSteps = options.IdleSteps.Order().ToList(),
+            CapacitySteps = options.CapacitySteps.Order().ToList(),
             IdleFrom = options.IdleFrom,
             IdleRooms = options.IdleRooms,
             FanoutMembers = options.FanoutMembers,
@@ -32,9 +33,7 @@ internal static class CompareScenario
             PlotLink = options.PlotLink,
         };
         int max = options.IdleSteps.Max();
-        IReadOnlyList<IPAddress> sources = options.IdleSources.Count > 0
-            ? options.IdleSources
-            : Enumerable.Range(2, Math.Max(1, (max + 9999) / 10000)).Select(i => IPAddress.Parse("127.0.0." + i)).ToList();
+        IReadOnlyList<IPAddress> sources = options.IdleSources.Count > 0 ? options.IdleSources : LoopbackSources(max);
         int workers = options.IdleWorkers ?? Math.Max(1, (max + ConnectionsOptions.MaxPerWorker - 1) / ConnectionsOptions.MaxPerWorker);
 
         foreach (CompareTarget target in options.Targets)
@@ -54,6 +53,25 @@ internal static class CompareScenario
                 PlotPath = null,
                 Label = "idle",
             }, ct), ct).ConfigureAwait(false);
+            if (options.CapacitySteps.Count > 0)
+            {
+                int most = options.CapacitySteps.Max();
+                column.Capacity = await RunOneAsync(target, column, "capacity", server => ConnectionsScenario.RunAsync(new ConnectionsOptions
+                {
+                    Servers = [server.Target],
+                    Steps = options.CapacitySteps,
+                    Rooms = options.IdleRooms,
+                    RoomPrefix = "capacity-",
+                    Sources = options.IdleSources.Count > 0 ? options.IdleSources : LoopbackSources(most),
+                    Workers = Math.Max(1, (most + ConnectionsOptions.MaxPerWorker - 1) / ConnectionsOptions.MaxPerWorker),
+                    // Connects fail at the limit: short timeouts, so the ramp learns it quickly.
+                    ConnectTimeout = TimeSpan.FromSeconds(5),
+                    SettleTimeout = TimeSpan.FromSeconds(15),
+                    MeasureClose = false,
+                    PlotPath = null,
+                    Label = "capacity",
+                }, ct), ct).ConfigureAwait(false);
+            }
             column.Fanout = await RunOneAsync(target, column, "fanout", server => FanoutScenario.RunAsync(new FanoutOptions
             {
                 Servers = [server.Target],
@@ -91,6 +109,10 @@ internal static class CompareScenario
         }
         return result;
     }
+
+    /// <summary>One loopback source address per 10,000 connections: far from the ~28k ephemeral ports of one (source, server) pair.</summary>
+    private static List<IPAddress> LoopbackSources(int connections) =>
+        Enumerable.Range(2, Math.Max(1, (connections + 9999) / 10000)).Select(i => IPAddress.Parse("127.0.0." + i)).ToList();
 
     private static async Task<T?> RunOneAsync<T>(CompareTarget target, CompareColumn column, string scenario, Func<IRunningServer, Task<T>> run, CancellationToken ct)
         where T : class

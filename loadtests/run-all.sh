@@ -207,13 +207,14 @@ if wants compare; then
   dotnet build loadtests/peers/signalr/SignalRPeer.csproj -c Release -nologo -v q
   (cd loadtests/peers/node-ws && npm ci --no-audit --no-fund --loglevel=error)
   wait_quiet
-  run compare --targets chathub-memory,chathub-sqlite,node-ws,signalr \
+  # Not through run(): its note names one store, and compare starts servers of both.
+  "${LOADTESTS[@]}" compare --out "$RESULTS" --targets chathub-memory,chathub-sqlite,node-ws,signalr \
       --server-dll "$SERVER_DLL" --signalr-dll loadtests/peers/signalr/bin/Release/net10.0/SignalRPeer.dll --node-peer loadtests/peers/node-ws \
       --idle-steps 0,1000,2000,5000,10000 --idle-from 1000 --idle-rooms 100 \
       --capacity-steps 0,19000,19500,19900 \
       --fanout-members 1000 --fanout-messages 2000 --fanout-warmup-messages 200 --fanout-window 50 \
       --chat-connections 2000 --chat-rooms 200 --chat-rate 1 --chat-seconds 20 --chat-warmup-seconds 5 \
-      --plot docs/img/compare-memory.png
+      --plot docs/img/compare-memory.png || STATUS=1
 fi
 
 # What was measured: the server's commit (and whether its sources had uncommitted changes), the box.

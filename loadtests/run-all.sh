@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Runs the standard load-test set against freshly started Release servers on this machine and
-# regenerates the figures in docs/benchmarks.md and the plot docs/img/connections-memory.png.
+# regenerates the figures in docs/benchmarks.md and the plots docs/img/connections-memory.png and
+# docs/img/compare-memory.png.
 #
-#   loadtests/run-all.sh            # everything (about 6-8 minutes on a 2-core box)
+#   loadtests/run-all.sh            # everything (about 25 minutes on a 2-core box)
+#   ONLY=compare loadtests/run-all.sh   # ChatHub (memory, SQLite), Node ws and SignalR side by side (about 15 minutes)
 #   ONLY="fanout chat" loadtests/run-all.sh
 #   STORAGE=Sqlite SUFFIX=-sqlite ONLY="fanout chat slow-consumer" loadtests/run-all.sh
 #                                   # servers with the SQLite store in a temp file; results named *-sqlite
 #
 # Not part of CI. Servers and load generator share the machine's cores; see docs/benchmarks.md.
+# Every figure names the commit it was measured at, so the sources must be committed first: with local changes
+# to src/, loadtests/ChatHub.LoadTests or loadtests/peers the script refuses (ALLOW_DIRTY=1 runs anyway, and
+# then the report step refuses to put those results into docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ONLY="${ONLY:-connections connections-http connections-multi fanout fanout-windows chat chat-2k slow-consumer}"
+if [[ -n "$(git status --porcelain -- src loadtests/ChatHub.LoadTests loadtests/peers)" && "${ALLOW_DIRTY:-0}" != 1 ]]; then
+  echo "run-all.sh: src/, loadtests/ChatHub.LoadTests or loadtests/peers has local changes; commit them first (figures name their commit)." >&2
+  git status --short -- src loadtests/ChatHub.LoadTests loadtests/peers >&2
+  exit 2
+fi
+
+ONLY="${ONLY:-connections connections-http connections-multi fanout fanout-windows chat chat-2k slow-consumer compare}"
 STORAGE="${STORAGE:-Memory}"
 SUFFIX="${SUFFIX:-}"          # appended to each result's label
 RESULTS=loadtests/results
@@ -90,7 +101,8 @@ wait_quiet() {
   done
 }
 STATUS=0
-SERVER_BUILD="server built from commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' plus uncommitted changes in src/'), $STORAGE store"
+# The commit itself is recorded by the load-test tool in every result (and checked for local changes).
+SERVER_BUILD="$STORAGE store"
 run() { "${LOADTESTS[@]}" "$@" --out "$RESULTS" --note "$SERVER_BUILD" || STATUS=1; }
 
 if wants connections; then
@@ -142,7 +154,7 @@ if wants fd-limit; then
   start_server 5208
   # Its failure is the finding, so it does not fail the script.
   "${LOADTESTS[@]}" connections --label connections-fd-limit --url http://127.0.0.1:5208 --server-pid "$SERVER_PID" \
-      --steps 0,19000,19990 --connect-timeout-seconds 5 --settle-seconds 10 --plot "$TMP/connections-fd-limit.png" \
+      --steps 0,19000,19990 --connect-timeout-seconds 5 --settle-seconds 10 --plot "$RESULTS/connections-fd-limit.png" \
       --out "$RESULTS" --note "$SERVER_BUILD" || echo "   (fd-limit failed as expected; see the section in docs/benchmarks.md)"
   stop_server "$SERVER_PID"
 fi
@@ -188,12 +200,29 @@ if wants fanout || wants fanout-windows || wants chat || wants chat-2k || wants 
   stop_server "$MSG_PID"
 fi
 
+if wants compare; then
+  # The same idle / fan-out / chat load against ChatHub (memory and SQLite store), the Node ws peer and the
+  # SignalR peer (loadtests/peers), each scenario on a freshly started server, one server at a time.
+  echo "== compare: ChatHub (memory, SQLite), Node ws, SignalR"
+  dotnet build loadtests/peers/signalr/SignalRPeer.csproj -c Release -nologo -v q
+  (cd loadtests/peers/node-ws && npm ci --no-audit --no-fund --loglevel=error)
+  wait_quiet
+  # Not through run(): its note names one store, and compare starts servers of both.
+  "${LOADTESTS[@]}" compare --out "$RESULTS" --targets chathub-memory,chathub-sqlite,node-ws,signalr \
+      --server-dll "$SERVER_DLL" --signalr-dll loadtests/peers/signalr/bin/Release/net10.0/SignalRPeer.dll --node-peer loadtests/peers/node-ws \
+      --idle-steps 0,1000,2000,5000,10000 --idle-from 1000 --idle-rooms 100 \
+      --capacity-steps 0,19000,19500,19900 \
+      --fanout-members 1000 --fanout-messages 2000 --fanout-warmup-messages 200 --fanout-window 50 \
+      --chat-connections 2000 --chat-rooms 200 --chat-rate 1 --chat-seconds 20 --chat-warmup-seconds 5 \
+      --plot docs/img/compare-memory.png || STATUS=1
+fi
+
 # What was measured: the server's commit (and whether its sources had uncommitted changes), the box.
 {
   echo "### Environment of the last run-all.sh$SUFFIX"
   echo
   echo "- run at: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src/ had uncommitted changes)')"
+  echo "- commit: $(git rev-parse --short HEAD)$([[ -z "$(git status --porcelain -- src loadtests/ChatHub.LoadTests loadtests/peers)" ]] || echo ' with local changes: not reproducible')"
   echo "- storage: $STORAGE"
   echo "- cores: $(nproc), memory: $(free -m | awk '/Mem:/ {print $2}') MiB, kernel $(uname -r)"
   echo "- dotnet: $(dotnet --version) SDK; open files per process: $(ulimit -n) (hard $(ulimit -Hn))"

@@ -20,6 +20,23 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Kind_says_what_every_server_speaks()
+    {
+        Assert.All(new CommandLine([]).Servers(), s => Assert.Equal(TargetKind.ChatHub, s.Kind));
+        Assert.All(new CommandLine(["--kind", "node-ws"]).Servers(), s => Assert.Equal(TargetKind.NodeWs, s.Kind));
+        Assert.All(new CommandLine(["--kind=signalr", "--url", "http://127.0.0.1:1"]).Servers(), s => Assert.Equal(TargetKind.SignalR, s.Kind));
+        Assert.Throws<UsageException>(() => new CommandLine(["--kind", "socket.io"]).Servers());
+    }
+
+    [Fact]
+    public void A_peer_ramp_without_its_pid_is_refused()
+    {
+        var options = ConnectionsOptions.From(new CommandLine(["--kind", "node-ws", "--steps", "0,10"]), "cmd", Path.GetTempPath());
+        Assert.Throws<UsageException>(options.Validate);
+        ConnectionsOptions.From(new CommandLine(["--kind", "node-ws", "--steps", "0,10", "--server-pid", "1"]), "cmd", Path.GetTempPath()).Validate();
+    }
+
+    [Fact]
     public void An_unknown_flag_is_an_error()
     {
         var cl = new CommandLine(["--membres", "5"]);

@@ -92,11 +92,12 @@ internal sealed class CommandLine
         return raw.Count == 0 ? fallback : raw.Select(s => ParseInt(name, s)).ToList();
     }
 
-    /// <summary><c>--url</c> (repeatable) paired by position with <c>--server-pid</c>.</summary>
+    /// <summary><c>--url</c> (repeatable) paired by position with <c>--server-pid</c>; <c>--kind</c> says what they all speak.</summary>
     public IReadOnlyList<ServerTarget> Servers()
     {
         IReadOnlyList<string> urls = List("url");
         IReadOnlyList<int> pids = Ints("server-pid", []);
+        TargetKind kind = TargetKinds.Parse(String("kind", "chathub"));
         if (urls.Count == 0)
         {
             urls = ["http://127.0.0.1:8080/"];
@@ -105,7 +106,7 @@ internal sealed class CommandLine
         {
             throw new UsageException("give one --server-pid per --url (same order), or none");
         }
-        return urls.Select((u, i) => new ServerTarget(new Uri(u.EndsWith('/') ? u : u + "/"), pids.Count > 0 ? pids[i] : null)).ToList();
+        return urls.Select((u, i) => new ServerTarget(new Uri(u.EndsWith('/') ? u : u + "/"), pids.Count > 0 ? pids[i] : null, kind)).ToList();
     }
 
     public IReadOnlyList<IPAddress> Addresses(string name) =>

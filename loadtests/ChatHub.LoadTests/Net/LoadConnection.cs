@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
+using ChatHub.LoadTests.Protocol;
 
 namespace ChatHub.LoadTests.Net;
 
@@ -8,7 +9,7 @@ namespace ChatHub.LoadTests.Net;
 /// One client WebSocket: a receive loop feeding an <see cref="IFrameSink"/> and a send method.
 /// The loop can be paused between frames, which is how the slow-consumer scenario stops reading.
 /// </summary>
-internal sealed class LoadConnection : IAsyncDisposable
+internal sealed class LoadConnection : IChatConnection
 {
     private readonly ClientWebSocket _socket;
     private readonly int _initialBufferBytes;
@@ -56,6 +57,9 @@ internal sealed class LoadConnection : IAsyncDisposable
         }
         resume?.TrySetResult();
     }
+
+    /// <summary>A <c>say</c> in ChatHub's JSON format (the Node peer reads the same frame).</summary>
+    public ValueTask SayAsync(string room, string text, CancellationToken ct) => SendAsync(FrameCodec.Say(room, text), ct);
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct) =>
         _socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, ct);

@@ -50,4 +50,68 @@ internal static class ProcessProbe
         }
         return null;
     }
+
+    /// <summary>
+    /// TCP connections the process holds: its socket descriptors (<c>/proc/PID/fd</c> → <c>socket:[inode]</c>)
+    /// less its listeners and its non-TCP sockets (Unix, UDP, netlink), as listed in its network namespace's
+    /// tables. A connection the peer reset still counts until the server closes its descriptor, as it would in
+    /// the server's own count: this is how a server without a stats endpoint is seen to hold or let go. Null
+    /// when /proc cannot be read.
+    /// </summary>
+    public static long? ReadHeldConnections(int pid)
+    {
+        try
+        {
+            var sockets = new List<long>();
+            foreach (string fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is string target && target.StartsWith("socket:[", StringComparison.Ordinal)
+                        && long.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out long inode))
+                    {
+                        sockets.Add(inode);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The descriptor closed between listing and reading it.
+                }
+            }
+            var notConnections = new HashSet<long>();
+            AddInodes(notConnections, $"/proc/{pid}/net/tcp", inodeColumn: 9, onlyState: "0A");
+            AddInodes(notConnections, $"/proc/{pid}/net/tcp6", inodeColumn: 9, onlyState: "0A");
+            AddInodes(notConnections, $"/proc/{pid}/net/udp", inodeColumn: 9, onlyState: null);
+            AddInodes(notConnections, $"/proc/{pid}/net/udp6", inodeColumn: 9, onlyState: null);
+            AddInodes(notConnections, $"/proc/{pid}/net/unix", inodeColumn: 6, onlyState: null);
+            AddInodes(notConnections, $"/proc/{pid}/net/netlink", inodeColumn: 9, onlyState: null);
+            return sockets.Count(i => !notConnections.Contains(i));
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+
+    /// <summary>Inodes from one /proc/net table (header line skipped); TCP rows only in <paramref name="onlyState"/> (hex, 0A = LISTEN).</summary>
+    private static void AddInodes(HashSet<long> inodes, string table, int inodeColumn, string? onlyState)
+    {
+        if (!File.Exists(table))
+        {
+            return;
+        }
+        foreach (string line in File.ReadLines(table).Skip(1))
+        {
+            string[] columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (columns.Length > inodeColumn
+                && (onlyState is null || columns[3] == onlyState)
+                && long.TryParse(columns[inodeColumn], NumberStyles.None, CultureInfo.InvariantCulture, out long inode))
+            {
+                inodes.Add(inode);
+            }
+        }
+    }
 }

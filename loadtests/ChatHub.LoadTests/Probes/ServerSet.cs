@@ -26,13 +26,19 @@ internal sealed class ServerSet : IDisposable
         for (int i = 0; i < Targets.Count; i++)
         {
             ServerTarget target = Targets[i];
-            var stats = await _stats.GetStatsAsync(target.BaseUrl, ct).ConfigureAwait(false);
+            var stats = target.Kind.HasStats() ? await _stats.GetStatsAsync(target.BaseUrl, ct).ConfigureAwait(false) : null;
+            long? connections = stats?.Connections;
+            if (!target.Kind.HasStats() && target.Pid is int socketPid)
+            {
+                // No stats endpoint: the TCP connections its process holds.
+                connections = ProcessProbe.ReadHeldConnections(socketPid);
+            }
             samples[i] = new ServerSample
             {
                 Url = target.BaseUrl.ToString(),
                 Pid = target.Pid,
                 RssBytes = target.Pid is int pid ? ProcessProbe.ReadRssBytes(pid) : null,
-                Connections = stats?.Connections,
+                Connections = connections,
                 WorkingSetBytes = stats?.WorkingSetBytes,
                 GcHeapBytes = stats?.GcHeapBytes,
                 MessagesOut = stats?.MessagesOut,

@@ -29,6 +29,9 @@ internal static class ChatHubUris
         return builder.Uri;
     }
 
+    /// <summary>The SignalR peer's hub; the client turns http into ws itself.</summary>
+    public static Uri Hub(Uri baseUrl) => new(baseUrl, "/hub");
+
     public static Uri Stats(Uri baseUrl) => new(baseUrl, "/api/stats");
 
     public static Uri Metrics(Uri baseUrl) => new(baseUrl, "/metrics");

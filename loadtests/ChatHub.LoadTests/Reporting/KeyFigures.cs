@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ChatHub.LoadTests.Scenarios.Chat;
+using ChatHub.LoadTests.Scenarios.Compare;
 using ChatHub.LoadTests.Scenarios.Connections;
 using ChatHub.LoadTests.Scenarios.Fanout;
 using ChatHub.LoadTests.Scenarios.SlowConsumer;
@@ -32,6 +33,7 @@ internal static class KeyFigures
                 "fanout" => Fanout(JsonSerializer.Deserialize(json, ResultJsonContext.Default.FanoutResult)!),
                 "chat" => Chat(JsonSerializer.Deserialize(json, ResultJsonContext.Default.ChatResult)!),
                 "slow-consumer" => Slow(JsonSerializer.Deserialize(json, ResultJsonContext.Default.SlowConsumerResult)!),
+                "compare" => Compare(JsonSerializer.Deserialize(json, ResultJsonContext.Default.CompareResult)!),
                 _ => null,
             };
             if (row is not null)
@@ -55,6 +57,11 @@ internal static class KeyFigures
 
     private static string Slow(SlowConsumerResult r) => Invariant(
         $"stalled reader closed after {Markdown.Num(r.SecondsUntilServerClosed, "F1")} s, its client read close status **{r.SlowClientCloseStatus?.ToString(CultureInfo.InvariantCulture) ?? "none"}**; others' p99 {r.OthersLatencyBefore.P99Ms:F1} → {r.OthersLatencyWhileStalled.P99Ms:F1} → {r.OthersLatencyAfterClose.P99Ms:F1} ms (before → stalled → after), lost {r.OthersLost}; server RSS {Markdown.Mib(r.ServerRssAtStartBytes)} → max {Markdown.Mib(r.ServerRssMaxBytes)} MiB");
+
+    private static string Compare(CompareResult r) =>
+        "idle RSS per connection " + string.Join(", ", r.Columns.Select(c => $"{c.Name} **{Markdown.Num(c.MarginalRssBytes(r.IdleFrom) / 1024, "F1")} KiB**"))
+        + "; fan-out " + string.Join(", ", r.Columns.Select(c => $"{c.Name} {Markdown.Num(c.Fanout?.DeliveriesPerSecond, "N0")} deliveries/s"))
+        + (r.Violations.Count == 0 ? "" : " — FAIL");
 
     // A '|' would end the table cell.
     private static string Shorten(string text) => (text.Length <= 140 ? text : text[..140] + "…").Replace('|', '/');

@@ -14,6 +14,12 @@ internal static class Markdown
         sb.Append("Command: `").Append(run.Command).Append("`  \n");
         sb.Append("Run at ").Append(run.StartedUtc.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))
           .Append(" on ").Append(run.Cores).Append(" cores, ").Append(run.Runtime).Append('.');
+        if (run.Commit is not null)
+        {
+            sb.Append(run.DirtyTree
+                ? $" Measured with local changes on top of commit `{run.Commit}`: not reproducible, not for the docs."
+                : $" Measured at commit `{run.Commit}`.");
+        }
         if (run.Note is not null)
         {
             sb.Append(' ').Append(run.Note).Append('.');

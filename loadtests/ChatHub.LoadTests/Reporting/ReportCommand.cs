@@ -14,13 +14,20 @@ internal static class ReportCommand
     /// <summary>The sections run-all.sh can produce, in report order; missing ones are skipped.</summary>
     public static readonly IReadOnlyList<string> StandardLabels =
     [
-        "environment", "connections", "connections-http", "connections-multi", "connections-large", "connections-fd-limit",
+        "environment", "compare", "connections", "connections-http", "connections-multi", "connections-large", "connections-fd-limit",
         "fanout", "fanout-w8", "fanout-w128", "chat", "chat-2k", "slow-consumer", "slow-consumer-long",
         "fanout-sqlite", "chat-sqlite", "chat-2k-sqlite", "slow-consumer-sqlite", "environment-sqlite",
     ];
 
     public static int Run(string resultsDirectory, string documentPath, IReadOnlyList<string> labels, TextWriter console)
     {
+        // Every figure in the docs names a commit a reader can check out: results measured with local changes are refused.
+        List<string> dirty = labels.Where(l => IsDirty(Path.Combine(resultsDirectory, l + ".json"))).ToList();
+        if (dirty.Count > 0)
+        {
+            console.WriteLine($"report: {string.Join(", ", dirty)} measured with local changes to the sources; commit them and measure again. {documentPath} left as it was.");
+            return 1;
+        }
         var block = new StringBuilder();
         block.Append(Begin).Append("\n\n");
         block.Append(KeyFigures.Table(resultsDirectory, labels));
@@ -53,5 +60,19 @@ internal static class ReportCommand
         File.WriteAllText(documentPath, document, new UTF8Encoding(false));
         console.WriteLine($"report: wrote {documentPath}");
         return 0;
+    }
+
+    private static bool IsDirty(string jsonPath)
+    {
+        if (!File.Exists(jsonPath))
+        {
+            // A section without a result file (the environment) says it in its text.
+            string md = Path.ChangeExtension(jsonPath, ".md");
+            return File.Exists(md) && File.ReadAllText(md).Contains("with local changes", StringComparison.Ordinal);
+        }
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsonPath));
+        return document.RootElement.TryGetProperty("run", out var run)
+            && run.TryGetProperty("dirtyTree", out var dirty)
+            && dirty.ValueKind == System.Text.Json.JsonValueKind.True;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ChatHub.LoadTests.Scenarios.Chat;
+using ChatHub.LoadTests.Scenarios.Compare;
 using ChatHub.LoadTests.Scenarios.Connections;
 using ChatHub.LoadTests.Scenarios.Fanout;
 using ChatHub.LoadTests.Scenarios.SlowConsumer;
@@ -15,6 +16,7 @@ namespace ChatHub.LoadTests.Reporting;
 [JsonSerializable(typeof(FanoutResult))]
 [JsonSerializable(typeof(ChatResult))]
 [JsonSerializable(typeof(SlowConsumerResult))]
+[JsonSerializable(typeof(CompareResult))]
 internal sealed partial class ResultJsonContext : JsonSerializerContext
 {
 }

@@ -14,6 +14,10 @@ internal sealed class RunInfo
     public string Runtime { get; set; } = "";
     /// <summary>Free text from <c>--note</c>, e.g. which server build was measured.</summary>
     public string? Note { get; set; }
+    /// <summary>Short hash of the commit the measured code was built from (null: not run from a git work tree).</summary>
+    public string? Commit { get; set; }
+    /// <summary>The measured sources had local changes: the figures name no reproducible commit and stay out of the docs.</summary>
+    public bool DirtyTree { get; set; }
 
     public static RunInfo Create(string scenario, string? label, string? command) => new()
     {

@@ -10,6 +10,8 @@ internal sealed class ChatResult : IScenarioResult
 {
     public RunInfo Run { get; set; } = new();
     public string Server { get; set; } = "";
+    /// <summary>What the server speaks: chathub, node-ws or signalr.</summary>
+    public string Kind { get; set; } = "chathub";
     public int Connections { get; set; }
     public int Rooms { get; set; }
     public double RatePerConnection { get; set; }

@@ -16,10 +16,11 @@ internal static class ChatScenario
         options.Validate();
         var run = new ChatRun();
         using var servers = new ServerSet(options.Servers);
-        using var connector = new WebSocketConnector();
+        ServerTarget target = options.Servers[0];
+        using IChatConnector connector = ChatConnectors.For(target.Kind);
         string[] rooms = Enumerable.Range(0, options.Rooms).Select(r => options.RoomPrefix + r).ToArray();
         var members = Enumerable.Range(0, options.Connections)
-            .Select(i => (ChatHubUris.WebSocket(options.Servers[0].BaseUrl, null, [rooms[i % rooms.Length]]), (MemberSink)new ChatMember(rooms[i % rooms.Length], run)))
+            .Select(i => new ChatMember(rooms[i % rooms.Length], run) { CheckSeqOrder = target.Kind != TargetKind.SignalR })
             .ToList();
         int[] roomSize = new int[rooms.Length];
         for (int i = 0; i < options.Connections; i++)
@@ -27,7 +28,7 @@ internal static class ChatScenario
             roomSize[i % rooms.Length]++;
         }
 
-        LoadConnection[] connections = await MemberConnector.ConnectAsync(connector, members, options.ConnectConcurrency, options.ConnectTimeout, ct).ConfigureAwait(false);
+        IChatConnection[] connections = await MemberConnector.ConnectAsync(connector, target.BaseUrl, members, options.ConnectConcurrency, options.ConnectTimeout, ct).ConfigureAwait(false);
 
         long interval = (long)(Stopwatch.Frequency / options.RatePerConnection);
         long start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
@@ -73,12 +74,13 @@ internal static class ChatScenario
         }
         double drainSeconds = Stopwatch.GetElapsedTime(drainStart).TotalSeconds;
         long delivered = run.Delivered;
-        await MemberConnector.CloseAllAsync(connections, members.Select(m => m.Item2)).ConfigureAwait(false);
+        await MemberConnector.CloseAllAsync(connections, members).ConfigureAwait(false);
 
         var result = new ChatResult
         {
             Run = RunInfo.Create("chat", options.Label, options.Command),
             Server = options.Servers[0].BaseUrl.ToString(),
+            Kind = target.Kind.Name(),
             Connections = options.Connections,
             Rooms = options.Rooms,
             RatePerConnection = options.RatePerConnection,
@@ -110,7 +112,7 @@ internal static class ChatScenario
     }
 
     private static async Task SendLoopAsync(
-        LoadConnection connection, string room, long first, long interval, long end, int textChars, ChatRun run,
+        IChatConnection connection, string room, long first, long interval, long end, int textChars, ChatRun run,
         Action sent, Action failed, CancellationToken ct)
     {
         for (long scheduled = first; scheduled < end; scheduled += interval)
@@ -127,10 +129,10 @@ internal static class ChatScenario
             try
             {
                 // The stamp is the schedule, not "now": a late send is charged to the latency.
-                await connection.SendAsync(FrameCodec.Say(room, LatencyStamp.Text(scheduled, textChars)), ct).ConfigureAwait(false);
+                await connection.SayAsync(room, LatencyStamp.Text(scheduled, textChars), ct).ConfigureAwait(false);
                 sent();
             }
-            catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException)
+            catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
             {
                 failed();
                 return;

@@ -36,13 +36,42 @@ internal static class MemberConnector
         }
     }
 
-    public static async Task CloseAllAsync(IEnumerable<LoadConnection?> connections, IEnumerable<MemberSink> sinks)
+    /// <summary>Opens one client of <paramref name="connector"/>'s kind per sink, each in its sink's room.</summary>
+    public static async Task<IChatConnection[]> ConnectAsync(
+        IChatConnector connector,
+        Uri baseUrl,
+        IReadOnlyList<MemberSink> members,
+        int concurrency,
+        TimeSpan timeout,
+        CancellationToken ct)
+    {
+        var connections = new IChatConnection[members.Count];
+        try
+        {
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, members.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = ct },
+                async (i, token) =>
+                {
+                    connections[i] = await connector.OpenAsync(baseUrl, [members[i].Room], null, timeout, members[i], 4096, token).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            await Task.WhenAll(members.Select(m => m.Joined.Task)).WaitAsync(timeout, ct).ConfigureAwait(false);
+            return connections;
+        }
+        catch
+        {
+            await CloseAllAsync(connections, members).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public static async Task CloseAllAsync(IEnumerable<IAsyncDisposable?> connections, IEnumerable<MemberSink> sinks)
     {
         foreach (MemberSink sink in sinks)
         {
             sink.ExpectClose = true;
         }
-        foreach (LoadConnection? connection in connections)
+        foreach (IAsyncDisposable? connection in connections)
         {
             if (connection is not null)
             {

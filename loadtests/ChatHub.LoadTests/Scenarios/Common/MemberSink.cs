@@ -29,6 +29,13 @@ internal abstract class MemberSink : IFrameSink
 
     public TaskCompletionSource<WebSocketCloseStatus?> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// Whether seq must go up by exactly one. True where the server promises one order per room (ChatHub, the
+    /// single-threaded Node peer, or any server with one sender); SignalR sends concurrent says of a room in
+    /// whichever order their invocations finish, so with several senders only the count is checked.
+    /// </summary>
+    public bool CheckSeqOrder { get; set; } = true;
+
     /// <summary>Set before closing on purpose, so the end of the socket is not a violation.</summary>
     public bool ExpectClose { get; set; }
 
@@ -42,6 +49,11 @@ internal abstract class MemberSink : IFrameSink
             Violations.Add($"{Name}: unparseable frame");
             return;
         }
+        OnServerFrame(frame, receivedTimestamp);
+    }
+
+    public void OnServerFrame(ServerFrame frame, long receivedTimestamp)
+    {
         switch (frame.Type)
         {
             case "welcome":
@@ -56,7 +68,7 @@ internal abstract class MemberSink : IFrameSink
                 Joined.TrySetResult();
                 break;
             case "message" when frame.Room == Room:
-                if (frame.Seq != _nextSeq)
+                if (CheckSeqOrder && frame.Seq != _nextSeq)
                 {
                     Violations.Add($"{Name}: seq {frame.Seq} where {_nextSeq} was due in {Room}");
                 }

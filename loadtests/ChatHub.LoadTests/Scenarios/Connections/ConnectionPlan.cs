@@ -1,5 +1,5 @@
 using System.Net;
-using ChatHub.LoadTests.Protocol;
+using ChatHub.LoadTests.Probes;
 
 namespace ChatHub.LoadTests.Scenarios.Connections;
 
@@ -16,11 +16,12 @@ internal sealed class ConnectionPlan
     public int Concurrency { get; set; } = 100;
     public int ConnectTimeoutMs { get; set; } = 15000;
 
-    public Uri UriFor(int index)
-    {
-        var baseUrl = new Uri(Urls[index % Urls.Count]);
-        return ChatHubUris.WebSocket(baseUrl, null, [RoomPrefix + (index % Rooms).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-    }
+    /// <summary>What the servers speak (<see cref="TargetKinds.Name"/>): every server of one run is of one kind.</summary>
+    public string Kind { get; set; } = "chathub";
+
+    public Uri BaseUrlFor(int index) => new(Urls[index % Urls.Count]);
+
+    public string RoomFor(int index) => RoomPrefix + (index % Rooms).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public IPAddress? SourceFor(int index) =>
         Sources.Count == 0 ? null : IPAddress.Parse(Sources[index / Urls.Count % Sources.Count]);

@@ -29,6 +29,11 @@ internal sealed class ConnectionsOptions
     /// <summary>Stop ramping when a step fails more than this share of its connects.</summary>
     public double MaxFailureRatio { get; init; } = 0.01;
     public string? PlotPath { get; init; }
+    /// <summary>After the ramp: time closing every connection, and read memory <see cref="AfterCloseDelay"/> later.</summary>
+    public bool MeasureClose { get; init; } = true;
+
+    /// <summary>When memory is read after every connection closed (the comparison's "RSS 2 s after all closed").</summary>
+    public static readonly TimeSpan AfterCloseDelay = TimeSpan.FromSeconds(2);
     public string? Label { get; init; }
     public string? Command { get; init; }
 
@@ -61,6 +66,7 @@ internal sealed class ConnectionsOptions
             MaxDuration = TimeSpan.FromSeconds(cl.Double("max-seconds", 600)),
             MaxFailureRatio = cl.Double("max-failure-ratio", 0.01),
             PlotPath = cl.String("plot") ?? Path.Combine(outDirectory, (cl.String("label") ?? "connections") + ".png"),
+            MeasureClose = !cl.Flag("no-close-measure"),
             Label = cl.String("label"),
             Command = command,
         };
@@ -71,6 +77,15 @@ internal sealed class ConnectionsOptions
         if (Steps.Count == 0 || Steps.Any(s => s < 0) || Rooms < 1 || Workers < 0)
         {
             throw new UsageException("connections: need steps >= 0, rooms >= 1, workers >= 0");
+        }
+        if (Servers.Any(s => !s.Kind.HasStats() && s.Pid is null))
+        {
+            // Without /api/stats the connections are counted from the server's process.
+            throw new UsageException("connections: a server without /api/stats (--kind node-ws, signalr) needs --server-pid");
+        }
+        if (Servers.Select(s => s.Kind).Distinct().Count() > 1)
+        {
+            throw new UsageException("connections: all servers of one run must be of one kind");
         }
         if (Workers == 0 && Steps.Max() > 19000)
         {

@@ -25,6 +25,7 @@ internal static class ConnectionsScenario
             RoomPrefix = options.RoomPrefix,
             Concurrency = options.Concurrency,
             ConnectTimeoutMs = (int)options.ConnectTimeout.TotalMilliseconds,
+            Kind = options.Servers[0].Kind.Name(),
         };
         var result = new ConnectionsResult
         {
@@ -33,10 +34,15 @@ internal static class ConnectionsScenario
             Sources = plan.Sources.Count == 0 ? ["(os default)"] : plan.Sources,
             Workers = options.Workers,
             Rooms = options.Rooms,
+            Kind = plan.Kind,
         };
 
         // Connections the servers already had (other clients) are the baseline the ramp adds to.
-        long baseline = ServerSet.Sum(await servers.SampleAsync(deadline.Token).ConfigureAwait(false), s => s.Connections) ?? 0;
+        // A peer without a stats endpoint is counted by its TCP connections, which at the start may still include
+        // the readiness check's, closing: for those the baseline is none, and a step waits for that one to go.
+        long baseline = options.Servers.All(s => s.Kind.HasStats())
+            ? ServerSet.Sum(await servers.SampleAsync(deadline.Token).ConfigureAwait(false), s => s.Connections) ?? 0
+            : 0;
         IConnectionPool pool = options.Workers == 0
             ? new LocalConnectionPool(plan)
             : await WorkerConnectionPool.StartAsync(plan, options.Workers, deadline.Token).ConfigureAwait(false);
@@ -85,7 +91,13 @@ internal static class ConnectionsScenario
         }
         finally
         {
+            // Closing every connection is a figure too: from the first close until the servers hold none of them.
+            long closeStart = Stopwatch.GetTimestamp();
             await pool.DisposeAsync().ConfigureAwait(false);
+            if (options.MeasureClose && result.Steps.Count > 0)
+            {
+                await MeasureCloseAsync(result, servers, baseline, closeStart, options.SettleTimeout, ct).ConfigureAwait(false);
+            }
         }
 
         result.MaxHeld = result.Steps.Count == 0 ? 0 : result.Steps.Max(s => s.Held);
@@ -94,7 +106,7 @@ internal static class ConnectionsScenario
         result.GcHeapBytesPerConnection = Slope(result.Steps, s => s.GcHeapBytes);
         if (options.PlotPath is string plotPath && result.Steps.Count > 0)
         {
-            string title = $"ChatHub: idle connections vs memory ({options.Servers.Count} server process{(options.Servers.Count > 1 ? "es, summed" : "")})";
+            string title = $"{TargetKinds.DisplayName(plan.Kind)}: idle connections vs memory ({options.Servers.Count} server process{(options.Servers.Count > 1 ? "es, summed" : "")})";
             MemoryPlot.Save(result.Steps, title, plotPath);
             result.PlotPath = plotPath;
         }
@@ -113,6 +125,41 @@ internal static class ConnectionsScenario
             result.Violations.Add("the server did not report every held connection within the settle timeout at some step");
         }
         return result;
+    }
+
+    /// <summary>
+    /// Times the close of every held connection until the servers count none of them (their own count, or
+    /// their open sockets), then reads their memory <see cref="ConnectionsOptions.AfterCloseDelay"/> later: how
+    /// much of the peak a server gives back once its clients are gone.
+    /// </summary>
+    private static async Task MeasureCloseAsync(ConnectionsResult result, ServerSet servers, long baseline, long closeStart, TimeSpan timeout, CancellationToken ct)
+    {
+        long until = closeStart + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        using var timer = new PeriodicTimer(PollInterval);
+        while (true)
+        {
+            IReadOnlyList<ServerSample> sample = await servers.SampleAsync(ct).ConfigureAwait(false);
+            long? connections = ServerSet.Sum(sample, s => s.Connections);
+            if (connections is null)
+            {
+                result.StoppedBecause ??= "the servers report no connection count; close time not measured";
+                return;
+            }
+            if (connections <= baseline)
+            {
+                result.CloseSeconds = Stopwatch.GetElapsedTime(closeStart).TotalSeconds;
+                break;
+            }
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                result.Violations.Add($"{connections - baseline} connections still open on the servers {timeout.TotalSeconds:F0} s after closing all");
+                break;
+            }
+            await timer.WaitForNextTickAsync(ct).ConfigureAwait(false);
+        }
+        // The figure is defined at a fixed time after the close, so this wait is the measurement, not a synchronisation.
+        await Task.Delay(ConnectionsOptions.AfterCloseDelay, ct).ConfigureAwait(false);
+        result.RssAfterCloseBytes = ServerSet.Sum(await servers.SampleAsync(ct).ConfigureAwait(false), s => s.RssBytes);
     }
 
     /// <summary>

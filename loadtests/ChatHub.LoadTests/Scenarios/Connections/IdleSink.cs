@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using ChatHub.LoadTests.Net;
+using ChatHub.LoadTests.Protocol;
 
 namespace ChatHub.LoadTests.Scenarios.Connections;
 
@@ -10,6 +11,10 @@ namespace ChatHub.LoadTests.Scenarios.Connections;
 internal sealed class IdleSink(LocalConnectionPool pool) : IFrameSink
 {
     public void OnFrame(ReadOnlySpan<byte> utf8, long receivedTimestamp)
+    {
+    }
+
+    public void OnServerFrame(ServerFrame frame, long receivedTimestamp)
     {
     }
 

@@ -1,4 +1,5 @@
 using ChatHub.LoadTests.Net;
+using ChatHub.LoadTests.Probes;
 
 namespace ChatHub.LoadTests.Scenarios.Connections;
 
@@ -6,8 +7,8 @@ namespace ChatHub.LoadTests.Scenarios.Connections;
 internal sealed class LocalConnectionPool : IConnectionPool
 {
     private readonly ConnectionPlan _plan;
-    private readonly WebSocketConnector _connector = new();
-    private readonly List<LoadConnection> _open = [];
+    private readonly IChatConnector _connector;
+    private readonly List<IChatConnection> _open = [];
     private readonly IdleSink _sink;
     private int _next;
     private int _dropped;
@@ -17,6 +18,7 @@ internal sealed class LocalConnectionPool : IConnectionPool
     public LocalConnectionPool(ConnectionPlan plan, int firstIndex = 0)
     {
         _plan = plan;
+        _connector = ChatConnectors.For(TargetKinds.Parse(plan.Kind));
         _next = firstIndex;
         _sink = new IdleSink(this);
     }
@@ -43,12 +45,11 @@ internal sealed class LocalConnectionPool : IConnectionPool
                 try
                 {
                     // A small first buffer: idle members mostly get presence lines; it grows if a frame is bigger.
-                    LoadConnection connection = await LoadConnection.OpenAsync(_connector, _plan.UriFor(index), _plan.SourceFor(index), timeout, 512, token).ConfigureAwait(false);
+                    IChatConnection connection = await _connector.OpenAsync(_plan.BaseUrlFor(index), [_plan.RoomFor(index)], _plan.SourceFor(index), timeout, _sink, 512, token).ConfigureAwait(false);
                     lock (_open)
                     {
                         _open.Add(connection);
                     }
-                    connection.StartReceiving(_sink);
                     Interlocked.Increment(ref opened);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
@@ -107,16 +108,14 @@ internal sealed class LocalConnectionPool : IConnectionPool
     public async ValueTask DisposeAsync()
     {
         _disposing = true;
-        LoadConnection[] open;
+        IChatConnection[] open;
         lock (_open)
         {
             open = _open.ToArray();
             _open.Clear();
         }
-        foreach (LoadConnection connection in open)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
+        // In parallel: a SignalR client's dispose waits for its stop to finish, one after another would take minutes at 10k.
+        await Parallel.ForEachAsync(open, new ParallelOptions { MaxDegreeOfParallelism = 64 }, (connection, _) => connection.DisposeAsync()).ConfigureAwait(false);
         _connector.Dispose();
     }
 }

@@ -78,7 +78,7 @@ internal sealed class WorkerConnectionPool : IConnectionPool
         public static WorkerProcess Start()
         {
             string assembly = typeof(WorkerConnectionPool).Assembly.Location;
-            var info = new ProcessStartInfo(DotnetHost())
+            var info = new ProcessStartInfo(Targets.DotnetHost.Path)
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
@@ -88,17 +88,6 @@ internal sealed class WorkerConnectionPool : IConnectionPool
             info.ArgumentList.Add(assembly);
             info.ArgumentList.Add("worker");
             return new WorkerProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start a worker"));
-        }
-
-        /// <summary>The muxer that runs this program: set by the SDK for tests, else the current host, else PATH.</summary>
-        private static string DotnetHost()
-        {
-            if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host)
-            {
-                return host;
-            }
-            string? current = Environment.ProcessPath;
-            return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
         }
 
         public async Task<BatchResult> AskAsync(WorkerRequest request, CancellationToken ct)

@@ -11,6 +11,8 @@ internal sealed class FanoutResult : IScenarioResult
     public RunInfo Run { get; set; } = new();
     public string Server { get; set; } = "";
     public string Room { get; set; } = "";
+    /// <summary>What the server speaks: chathub, node-ws or signalr.</summary>
+    public string Kind { get; set; } = "chathub";
     public int Members { get; set; }
     public int Messages { get; set; }
     public int WarmupMessages { get; set; }

@@ -18,6 +18,7 @@ internal static class FanoutScenario
         {
             Run = RunInfo.Create("fanout", options.Label, options.Command),
             Server = options.Servers[0].BaseUrl.ToString(),
+            Kind = options.Servers[0].Kind.Name(),
             Room = options.Room,
             Members = options.Members,
             Messages = options.Messages,
@@ -27,15 +28,16 @@ internal static class FanoutScenario
         };
         var run = new FanoutRun(options);
         using var servers = new ServerSet(options.Servers);
-        using var connector = new WebSocketConnector();
+        ServerTarget target = options.Servers[0];
+        using IChatConnector connector = ChatConnectors.For(target.Kind);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(options.MaxDuration);
 
-        var members = Enumerable.Range(0, options.Members)
-            .Select(i => (ChatHubUris.WebSocket(options.Servers[0].BaseUrl, null, [options.Room]), (MemberSink)new FanoutMember(run, isSender: i == 0)))
-            .ToList();
-        LoadConnection[] connections = await MemberConnector.ConnectAsync(connector, members, options.ConnectConcurrency, options.ConnectTimeout, deadline.Token).ConfigureAwait(false);
-        LoadConnection sender = connections[0];
+        // One sender: every kind of server keeps its messages in order, so seq is checked everywhere. A sender
+        // learns that a message landed by seeing it in the room (Node and SignalR have no ack), ChatHub's echo too.
+        var members = Enumerable.Range(0, options.Members).Select(i => new FanoutMember(run, isSender: i == 0)).ToList();
+        IChatConnection[] connections = await MemberConnector.ConnectAsync(connector, target.BaseUrl, members, options.ConnectConcurrency, options.ConnectTimeout, deadline.Token).ConfigureAwait(false);
+        IChatConnection sender = connections[0];
         CpuMeter? cpu = null;
         long steadyStart = 0;
         try
@@ -50,8 +52,7 @@ internal static class FanoutScenario
                     cpu = CpuMeter.Start(servers);
                     steadyStart = Stopwatch.GetTimestamp();
                 }
-                byte[] frame = FrameCodec.Say(options.Room, LatencyStamp.Text(Stopwatch.GetTimestamp(), options.TextChars));
-                await sender.SendAsync(frame, deadline.Token).ConfigureAwait(false);
+                await sender.SayAsync(options.Room, LatencyStamp.Text(Stopwatch.GetTimestamp(), options.TextChars), deadline.Token).ConfigureAwait(false);
             }
             await run.AllDone.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
         }
@@ -73,9 +74,9 @@ internal static class FanoutScenario
         result.MessagesPerSecond = (options.Messages - options.WarmupMessages) / result.SteadySeconds;
         result.Latency = run.Latency.Summarize();
         result.DeliveriesExpected = (long)options.Messages * options.Members;
-        result.DeliveriesReceived = members.Sum(m => Interlocked.Read(ref m.Item2.Received));
+        result.DeliveriesReceived = members.Sum(m => Interlocked.Read(ref m.Received));
         result.Lost = result.DeliveriesExpected - result.DeliveriesReceived;
-        await MemberConnector.CloseAllAsync(connections, members.Select(m => m.Item2)).ConfigureAwait(false);
+        await MemberConnector.CloseAllAsync(connections, members).ConfigureAwait(false);
         if (result.Lost != 0)
         {
             run.Violations.Add($"lost {result.Lost} of {result.DeliveriesExpected} deliveries");

@@ -53,5 +53,10 @@ internal sealed class SlowConsumerOptions
         {
             throw new UsageException("slow-consumer: need members >= senders >= 1, rate > 0, text-chars >= 24");
         }
+        if (Servers.Any(s => s.Kind != TargetKind.ChatHub))
+        {
+            // The 1013 close and the slow-consumer counter are ChatHub's protocol; the peers have neither.
+            throw new UsageException("slow-consumer: runs against ChatHub only (--kind chathub)");
+        }
     }
 }

@@ -69,7 +69,8 @@ internal sealed class ClientAddress(IOptions<ForwardedHeadersOptions> forwarded)
     /// <summary>Fills ASP.NET Core's options from <c>ChatHub:Security:Proxy</c>; nothing is trusted by default (not even loopback).</summary>
     public static void Configure(ForwardedHeadersOptions options, ProxyOptions proxy)
     {
-        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+        // The middleware believes everyone when both lists are empty: with no proxy configured it must do nothing.
+        options.ForwardedHeaders = proxy.KnownProxies.Length + proxy.KnownNetworks.Length == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor;
         options.ForwardLimit = proxy.ForwardLimit;
         options.KnownProxies.Clear();
         options.KnownIPNetworks.Clear();

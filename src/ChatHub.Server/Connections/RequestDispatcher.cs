@@ -310,7 +310,19 @@ internal sealed partial class RequestDispatcher(
 
     private async Task RenewAsync(ChatConnection connection, string token, string? reference)
     {
-        var (identity, error) = await tokens.ValidateAsync(token);
+        UserIdentity? identity;
+        string? error;
+        try
+        {
+            (identity, error) = await tokens.ValidateAsync(token);
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits this task: a failure must still be answered, not lost.
+            LogRenewFailed(logger, e, connection.Id);
+            (identity, error) = (null, "the server could not check this token");
+        }
+
         if (identity is null)
         {
             connection.Send(new ErrorEvent(ErrorCodes.InvalidToken, error!, reference));
@@ -431,6 +443,9 @@ internal sealed partial class RequestDispatcher(
 
     private static string RoomRules(string room) =>
         $"{EchoedText.Shorten(room, 40)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: checking an auth token failed")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, long connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

@@ -304,6 +304,12 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
+        // A signature check costs more than a message: auth shares the connection's message rate.
+        if (!TakeRateToken(connection, request))
+        {
+            return;
+        }
+
         // Keys are in memory, so this normally completes at once, on the read loop; nothing here needs its order.
         _ = RenewAsync(connection, request.Token, request.Ref);
     }

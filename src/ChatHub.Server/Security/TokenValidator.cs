@@ -131,6 +131,6 @@ internal sealed partial class TokenValidator
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "A token was refused: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A token was refused: {Reason}")]
     private static partial void LogRejected(ILogger logger, string reason);
 }

@@ -152,6 +152,29 @@ public sealed class TokenTests : IDisposable
     }
 
     [Fact]
+    public async Task Auth_shares_the_connections_message_rate()
+    {
+        await using var server = await TestServer.StartAsync(_tokens.ServerSettings("Limits:MessagesPerSecond=1", "Limits:MessageBurst=1"));
+        await using var ann = await server.ConnectJsonAsync($"token={_tokens.Hs256("ann")}");
+        await ann.ExpectAsync("welcome");
+        string token = _tokens.Hs256("ann");
+        for (int i = 0; i < 4; i++)
+        {
+            await ann.SendJsonAsync(new { type = "auth", token, @ref = $"a{i}" });
+        }
+
+        var answers = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            var frame = await ann.NextAsync();
+            answers.Add((string?)frame["type"] == "authed" ? "authed" : (string)frame["code"]!);
+        }
+
+        Assert.Equal("authed", answers[0]);
+        Assert.Contains("rate_limited", answers);
+    }
+
+    [Fact]
     public async Task Without_tokens_auth_is_a_bad_request()
     {
         await using var server = await TestServer.StartAsync();

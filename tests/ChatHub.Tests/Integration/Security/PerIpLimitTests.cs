@@ -103,4 +103,16 @@ public sealed class PerIpLimitTests
             Assert.Equal((101, 429), (first, second));
         }
     }
+
+    [Theory]
+    [InlineData("Security:PerIp:HandshakeBurst=0", "HandshakeBurst")]
+    [InlineData("Security:PerIp:MaxConnections=-1", "MaxConnections")]
+    [InlineData("Security:Proxy:KnownProxies:0=not-an-address", "KnownProxies")]
+    [InlineData("Security:Proxy:KnownNetworks:0=10.0.0.0/99", "KnownNetworks")]
+    public async Task Bad_values_stop_the_server_from_starting_with_the_key_named(string setting, string key)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(setting));
+        Assert.Contains(key, error.Message);
+    }
+
 }

@@ -6,6 +6,7 @@ import { ChatConnection } from './connection.js';
 import { Conversation } from './conversation.js';
 import { RefGenerator } from './refs.js';
 import { parseComposerLine } from './commands.js';
+import { TokenSource, tokenExpiry, refreshDelayMs } from './token.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -37,12 +38,16 @@ export class ChatClient {
   #attemptsWithoutWelcome = 0;
   #roomsTimer = 0;
   #roomsDebounce = 0;
+  #tokens;
+  #tokenTimer = 0;
+  #tokenIssuedAt = 0;
 
   /**
    * @param views    object with the view callbacks (see app.js)
    * @param session  { name, rooms } remembered from the last visit, and save(state)
    */
-  constructor(views, session) {
+  constructor(views, session, tokens = new TokenSource()) {
+    this.#tokens = tokens;
     this.#views = views;
     this.#session = session;
     this.#desiredName = NAME_PATTERN.test(session.name ?? '') ? session.name : null;
@@ -179,14 +184,47 @@ export class ChatClient {
 
   // ---- connection -----------------------------------------------------------
 
-  #socketUrl() {
+  async #socketUrl() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const params = new URLSearchParams({ format: 'json' });
+    if (this.#tokens.present) {
+      // The token says who we are; a name= would only earn an invalid_name.
+      const token = await this.#tokens.get();
+      if (token) {
+        params.set('token', token);
+        this.#scheduleRefresh(token);
+      }
+      return `${scheme}//${location.host}/ws?${params}`;
+    }
     // Keep the chosen (or guest) name across reconnects. If attempts keep failing
     // before a welcome, connect without it and claim it with `nick` afterwards.
     const name = this.#desiredName ?? this.me;
     if (name && this.#attemptsWithoutWelcome < 3) params.set('name', name);
     return `${scheme}//${location.host}/ws?${params}`;
+  }
+
+  // A fresh token from the callback before the current one expires, sent on the
+  // open connection as auth; the answer (authed) schedules the next one.
+  #scheduleRefresh(token) {
+    clearTimeout(this.#tokenTimer);
+    const expires = tokenExpiry(token);
+    if (!this.#tokens.renewable || expires === null) return;
+    this.#tokenIssuedAt = Date.now();
+    this.#tokenTimer = setTimeout(() => this.#refreshToken(), refreshDelayMs(expires, this.#tokenIssuedAt));
+  }
+
+  async #refreshToken() {
+    let token = null;
+    try {
+      token = await this.#tokens.get();
+    } catch (error) {
+      this.#views.notice(`Could not renew the sign-in: ${error}`, 'error');
+    }
+    if (!token) return;
+    if (this.#connection.send({ type: 'auth', token, ref: this.#refs.next() })) {
+      this.#scheduleRefresh(token);
+    }
+    // Offline: the next connection fetches a fresh token anyway.
   }
 
   #onState(detail) {
@@ -219,7 +257,8 @@ export class ChatClient {
   #onWelcome(welcome) {
     this.me = welcome.name;
     this.limits = welcome.limits ?? null;
-    if (!this.#desiredName) {
+    if (!this.#desiredName || this.#tokens.present) {
+      // With a token the server names us after it; there is nothing to reclaim.
       this.#desiredName = welcome.name;
     } else if (!sameName(welcome.name, this.#desiredName)) {
       // The server made us a guest (our name was still held, e.g. by the

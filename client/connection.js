@@ -18,9 +18,10 @@ export class ChatConnection extends EventTarget {
   #pingTimer = 0;
   #pongDeadline = 0;
   #stopped = false;
+  #opening = false;
   #epoch = 0;
 
-  /** @param urlFor () => string, the WebSocket URL for the next attempt */
+  /** @param urlFor () => string or Promise<string>, the WebSocket URL for the next attempt (it may fetch a token) */
   constructor(urlFor, backoff = new Backoff()) {
     super();
     this.#urlFor = urlFor;
@@ -44,7 +45,7 @@ export class ChatConnection extends EventTarget {
 
   /** Skips the remaining backoff wait (e.g. a "Reconnect now" click). */
   reconnectNow() {
-    if (this.#socket || this.#stopped) return;
+    if (this.#socket || this.#stopped || this.#opening) return;
     clearTimeout(this.#retryTimer);
     this.#open();
   }
@@ -56,15 +57,18 @@ export class ChatConnection extends EventTarget {
     return true;
   }
 
-  #open() {
+  async #open() {
     this.#epoch += 1;
     this.#emitState(this.#epoch === 1 ? 'connecting' : 'reconnecting', {});
     let socket;
+    this.#opening = true;
     try {
-      socket = new WebSocket(this.#urlFor());
+      socket = new WebSocket(await this.#urlFor());
     } catch (error) {
       this.#scheduleRetry(0, String(error));
       return;
+    } finally {
+      this.#opening = false;
     }
     this.#socket = socket;
     socket.addEventListener('message', event => this.#onMessage(socket, event));

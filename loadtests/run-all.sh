@@ -32,6 +32,9 @@ LOADTESTS=(dotnet loadtests/ChatHub.LoadTests/bin/Release/net10.0/ChatHub.LoadTe
 # A sender in fan-out and slow-consumer goes far beyond the default 20 messages/s.
 FAST_SENDER=(--ChatHub:Limits:MessagesPerSecond=1000000 --ChatHub:Limits:MessageBurst=1000000)
 
+# Thousands of connections come from a few 127.0.0.x addresses: lift the per-address limits (docs/security.md).
+NO_PER_IP_LIMITS=(--ChatHub:Security:PerIp:MaxConnections=0 --ChatHub:Security:PerIp:HandshakesPerSecond=0)
+
 # 20,000 open files per process is this box's hard limit; servers and workers inherit the soft one.
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$TMP" docs/img
@@ -56,7 +59,7 @@ start_server() {
     rm -f "$TMP/chathub-$port.db"*
     storage_args+=(--ChatHub:Storage:SqlitePath="$TMP/chathub-$port.db")
   fi
-  dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$port" "${storage_args[@]}" "$@" >"$TMP/server-$port.log" 2>&1 &
+  dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$port" "${storage_args[@]}" "${NO_PER_IP_LIMITS[@]}" "$@" >"$TMP/server-$port.log" 2>&1 &
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
   # The server has no "ready" signal to a parent process; /readyz is its readiness event. Bounded: 30 s.

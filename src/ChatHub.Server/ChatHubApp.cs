@@ -2,6 +2,7 @@ using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Hosting;
 using ChatHub.Server.Observability;
+using ChatHub.Server.Security;
 using ChatHub.Server.Rooms;
 using ChatHub.Server.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -47,6 +48,7 @@ public static partial class ChatHubApp
 
         var app = builder.Build();
         LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"), connectionCap, openFiles ?? -1);
+        app.UseForwardedHeaders();
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = ClientFiles() });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = ClientFiles() });
         app.Map("/ws", (HttpContext http, WebSocketEndpoint endpoint) => endpoint.HandleAsync(http));
@@ -71,6 +73,7 @@ public static partial class ChatHubApp
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
             .ValidateOnStart();
 
+        services.AddChatHubSecurity(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ChatMetrics>();
         services.AddSingleton<ServerLifecycle>();

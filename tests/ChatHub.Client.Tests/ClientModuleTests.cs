@@ -55,6 +55,32 @@ public sealed class ClientModuleTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal("usage", kind);
     }
 
+    [Theory]
+    [InlineData(6_000, 4_000)]          // short tokens: a third of the lifetime early
+    [InlineData(60_000, 40_000)]
+    [InlineData(3_600_000, 3_540_000)]  // long ones: a minute early at most
+    [InlineData(1_500, 500)]            // very short: at least a second early
+    public async Task Tokens_are_renewed_a_third_of_their_life_early_but_at_most_a_minute(int lifetimeMs, int expectedDelayMs)
+    {
+        int delay = await _page.EvaluateAsync<int>(
+            "async ([lifetime]) => (await import('/token.js')).refreshDelayMs(1_000_000 + lifetime, 1_000_000, 1_000_000)", new[] { lifetimeMs });
+        Assert.Equal(expectedDelayMs, delay);
+    }
+
+    [Fact]
+    public async Task The_expiry_is_read_from_the_tokens_payload_and_garbage_has_none()
+    {
+        // {"sub":"ann","exp":1700000000} in base64url, with characters that need the -/_ mapping elsewhere.
+        JsonElement result = await _page.EvaluateAsync<JsonElement>("""
+            async () => {
+              const { tokenExpiry } = await import('/token.js');
+              const payload = btoa(JSON.stringify({ sub: 'ann>?', exp: 1700000000 })).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+              return [tokenExpiry(`e30.${payload}.sig`), tokenExpiry('not a token'), tokenExpiry('e30.e30.sig')];
+            }
+            """);
+        Assert.Equal("[1700000000000,null,null]", result.GetRawText());
+    }
+
     [Fact]
     public async Task A_room_shows_each_seq_once_in_order_whatever_the_arrival_order()
     {

@@ -32,6 +32,9 @@ public sealed class ServerFixture : IAsyncLifetime
             "--ChatHub:Limits:MessagesPerSecond=1000000",
             "--ChatHub:Limits:MessageBurst=1000000",
             $"--ChatHub:Limits:OutboxCapacity={OutboxCapacity}",
+            // Every scenario connects many clients from 127.0.0.x: no per-address limits (docs/security.md).
+            "--ChatHub:Security:PerIp:MaxConnections=0",
+            "--ChatHub:Security:PerIp:HandshakesPerSecond=0",
             "--Logging:LogLevel:Default=Warning",
             "--Serilog:MinimumLevel:Default=Warning",
         ]);

@@ -1,19 +1,24 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace ChatHub.Server.Configuration;
 
-/// <summary>Everything under the <c>ChatHub:</c> configuration section. Defaults are documented in docs/configuration.md.</summary>
+/// <summary>
+/// Everything under the <c>ChatHub:</c> configuration section. Defaults are documented in docs/configuration.md.
+/// <c>[ValidateObjectMembers]</c> makes the start-up validation reach the ranges of the nested sections (it does not
+/// descend into nested objects by itself).
+/// </summary>
 public sealed class ChatHubOptions
 {
     public const string SectionName = "ChatHub";
 
-    public LimitsOptions Limits { get; set; } = new();
+    [ValidateObjectMembers] public LimitsOptions Limits { get; set; } = new();
 
-    public StorageOptions Storage { get; set; } = new();
+    [ValidateObjectMembers] public StorageOptions Storage { get; set; } = new();
 
-    public ConnectionOptions Connections { get; set; } = new();
+    [ValidateObjectMembers] public ConnectionOptions Connections { get; set; } = new();
 
-    public LoggingOptions Logging { get; set; } = new();
+    [ValidateObjectMembers] public LoggingOptions Logging { get; set; } = new();
 }
 
 public sealed class LimitsOptions

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using System.Threading.RateLimiting;
 using ChatHub.Server.Protocol;
+using ChatHub.Server.Security;
 
 namespace ChatHub.Server.Connections;
 
@@ -26,6 +27,7 @@ internal sealed partial class ChatConnection
     private string _closeReason = "";
     private volatile bool _discardQueued;
     private int _rateLimitedInARow;
+    private UserIdentity? _identity;
 
     public ChatConnection(long id, WebSocket socket, IBatchingTransport transport, Action abortTransport, WireFormat format, ConnectionServices context)
     {
@@ -68,6 +70,19 @@ internal sealed partial class ChatConnection
     public string? CurrentRoom { get; set; }
 
     public TokenBucketRateLimiter RateLimiter { get; }
+
+    /// <summary>
+    /// True when the name came from a token: the user is who the token says, and several connections (devices) of
+    /// the same user may hold the name at once.
+    /// </summary>
+    public bool SharesName { get; init; }
+
+    /// <summary>The token's identity (null without tokens); an <c>auth</c> replaces it, the expiry timer reads it.</summary>
+    public UserIdentity? Identity
+    {
+        get => Volatile.Read(ref _identity);
+        set => Volatile.Write(ref _identity, value);
+    }
 
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 

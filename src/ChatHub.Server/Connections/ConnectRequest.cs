@@ -1,12 +1,20 @@
 using ChatHub.Server.Protocol;
+using ChatHub.Server.Security;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace ChatHub.Server.Connections;
 
-/// <summary>What the upgrade request asks for: format (query wins over subprotocol), name and rooms.</summary>
+/// <summary>What the upgrade request asks for: format (query wins over subprotocol), name and rooms; and, once admitted, who it is.</summary>
 internal sealed record ConnectRequest(WireFormat Format, string? Subprotocol, string? Name, IReadOnlyList<string> Rooms)
 {
     public const string JsonSubprotocol = "chathub.json";
+
+    /// <summary>Who the upgrade's token says the user is; null when tokens are off.</summary>
+    public UserIdentity? Identity { get; init; }
+
+    /// <summary>The client address's place in its per-address connection cap; released when the connection ends.</summary>
+    public IDisposable? AddressSlot { get; init; }
+
     public const string TextSubprotocol = "chathub.text";
 
     /// <summary>Null with an error message when the query names a format that does not exist.</summary>

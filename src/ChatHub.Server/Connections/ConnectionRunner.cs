@@ -29,7 +29,11 @@ internal sealed partial class ConnectionRunner(
 
     public async Task RunAsync(WebSocket socket, IBatchingTransport transport, Action abortTransport, ConnectRequest connect)
     {
-        var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context);
+        var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context)
+        {
+            SharesName = connect.Identity is not null,
+            Identity = connect.Identity,
+        };
         connections.Add(connection);
         metrics.ConnectionOpened();
         LogConnected(logger, connection.Id, connect.Format);
@@ -46,6 +50,7 @@ internal sealed partial class ConnectionRunner(
         }
         finally
         {
+            connect.AddressSlot?.Dispose();
             connections.Remove(connection);
             metrics.ConnectionClosed();
             LogDisconnected(logger, connection.Id, connection.Name);

@@ -3,6 +3,7 @@ using ChatHub.Server.Configuration;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Protocol;
 using ChatHub.Server.Rooms;
+using ChatHub.Server.Security;
 using Microsoft.Extensions.Options;
 
 namespace ChatHub.Server.Connections;
@@ -16,6 +17,7 @@ internal sealed partial class RequestDispatcher(
     RoomRegistry rooms,
     NameRegistry names,
     DirectMessageRefs directMessageRefs,
+    TokenValidator tokens,
     IOptions<ChatHubOptions> options,
     ChatMetrics metrics,
     TimeProvider clock,
@@ -30,7 +32,18 @@ internal sealed partial class RequestDispatcher(
     public void OnConnected(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
     {
         ErrorEvent? nameError = null;
-        if (requestedName is not null && !Identifiers.IsValidName(requestedName))
+        if (connection.Identity is { } identity)
+        {
+            // The token says who this is; name= may only repeat it. Devices of one user share the name (SharesName).
+            if (requestedName is not null && !string.Equals(requestedName, identity.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                nameError = new ErrorEvent(ErrorCodes.InvalidName, $"your token names you {identity.Name}", null);
+            }
+
+            names.TryClaim(identity.Name, connection);
+            connection.Name = identity.Name;
+        }
+        else if (requestedName is not null && !Identifiers.IsValidName(requestedName))
         {
             nameError = new ErrorEvent(ErrorCodes.InvalidName, NameRules(requestedName), null);
         }
@@ -39,7 +52,11 @@ internal sealed partial class RequestDispatcher(
             nameError = new ErrorEvent(ErrorCodes.NameTaken, $"{requestedName} is taken; you are a guest until you pick another with nick", null);
         }
 
-        connection.Name = requestedName is not null && nameError is null ? requestedName : names.ClaimGuestName(connection);
+        if (connection.Identity is null)
+        {
+            connection.Name = requestedName is not null && nameError is null ? requestedName : names.ClaimGuestName(connection);
+        }
+
         var limits = new WelcomeLimits(_limits.MaxTextBytes, _limits.MaxRoomsPerConnection, _limits.MessagesPerSecond);
         connection.Send(new WelcomeEvent(connection.Name, connection.Session, ServerInfo.ProductAndVersion, limits));
         if (nameError is not null)
@@ -101,6 +118,7 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
             case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
             case RequestKind.Quit: connection.BeginClose(CloseCodes.Normal, "bye"); break;
+            case RequestKind.Auth: Auth(connection, request); break;
             default: Fail(connection, request, ErrorCodes.UnknownType, "unknown type"); break;
         }
     }
@@ -111,6 +129,12 @@ internal sealed partial class RequestDispatcher(
         if (!Identifiers.IsValidName(wanted))
         {
             Fail(connection, request, ErrorCodes.InvalidName, NameRules(wanted));
+            return;
+        }
+
+        if (connection.Identity is { } identity && !string.Equals(wanted, identity.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            Fail(connection, request, ErrorCodes.InvalidName, $"your token names you {identity.Name}; it cannot change");
             return;
         }
 
@@ -160,6 +184,12 @@ internal sealed partial class RequestDispatcher(
         if (!connection.Rooms.Contains(room) && connection.Rooms.Count >= _limits.MaxRoomsPerConnection)
         {
             Fail(connection, request, ErrorCodes.TooManyRooms, $"at most {_limits.MaxRoomsPerConnection} rooms per connection");
+            return;
+        }
+
+        if (connection.Identity is { } identity && !identity.MayJoin(room))
+        {
+            Fail(connection, request, ErrorCodes.Forbidden, $"your token does not let you join {room}");
             return;
         }
 
@@ -254,6 +284,64 @@ internal sealed partial class RequestDispatcher(
 
         metrics.MessagesOutAdd(delivered);
         connection.Send(new AckEvent(request.Ref, null, null));
+    }
+
+    /// <summary>
+    /// A fresh token for the same user, before (or within the grace period after) the current one expires. Rooms the
+    /// new token no longer lists are kept until left; only later joins are checked against it.
+    /// </summary>
+    private void Auth(ChatConnection connection, ClientRequest request)
+    {
+        if (!tokens.Enabled || connection.Identity is null)
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, "this server does not use tokens");
+            return;
+        }
+
+        if (string.IsNullOrEmpty(request.Token))
+        {
+            Fail(connection, request, ErrorCodes.BadRequest, "auth needs a token");
+            return;
+        }
+
+        // A signature check costs more than a message: auth shares the connection's message rate.
+        if (!TakeRateToken(connection, request))
+        {
+            return;
+        }
+
+        // Keys are in memory, so this normally completes at once, on the read loop; nothing here needs its order.
+        _ = RenewAsync(connection, request.Token, request.Ref);
+    }
+
+    private async Task RenewAsync(ChatConnection connection, string token, string? reference)
+    {
+        UserIdentity? identity;
+        string? error;
+        try
+        {
+            (identity, error) = await tokens.ValidateAsync(token);
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits this task: a failure must still be answered, not lost.
+            LogRenewFailed(logger, e, connection.Id);
+            (identity, error) = (null, "the server could not check this token");
+        }
+
+        if (identity is null)
+        {
+            connection.Send(new ErrorEvent(ErrorCodes.InvalidToken, error!, reference));
+        }
+        else if (!string.Equals(identity.Name, connection.Identity?.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            connection.Send(new ErrorEvent(ErrorCodes.InvalidToken, "the token is for another user", reference));
+        }
+        else
+        {
+            connection.Identity = identity;
+            connection.Send(new AuthedEvent(identity.Expires.ToUnixTimeSeconds(), reference));
+        }
     }
 
     private void Who(ChatConnection connection, ClientRequest request)
@@ -361,6 +449,9 @@ internal sealed partial class RequestDispatcher(
 
     private static string RoomRules(string room) =>
         $"{EchoedText.Shorten(room, 40)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: checking an auth token failed")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, long connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using ChatHub.Server.Hosting;
+using ChatHub.Server.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -17,7 +18,7 @@ namespace ChatHub.Server.Connections;
 /// is passed on at once, with nothing consumed. Under TLS the first bytes are a ClientHello, so TLS connections
 /// always take the HTTP path.
 /// </summary>
-internal sealed partial class TransportHandshake(ConnectionRunner runner, ServerLifecycle lifecycle, ILogger<TransportHandshake> logger)
+internal sealed partial class TransportHandshake(ConnectionRunner runner, ServerLifecycle lifecycle, UpgradeGate gate, ILogger<TransportHandshake> logger)
 {
     private const int MaxHeadBytes = 16 * 1024;
     private static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
@@ -89,7 +90,7 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
                 {
                     var request = ParseHead(head);
                     input.AdvanceTo(reader.Position);
-                    return (true, await AnswerAsync(connection.Transport.Output, request));
+                    return (true, await AnswerAsync(connection.Transport.Output, request, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address));
                 }
 
                 if (buffer.Length > MaxHeadBytes || result.IsCompleted)
@@ -113,7 +114,7 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         }
     }
 
-    private async Task<ConnectRequest?> AnswerAsync(PipeWriter output, UpgradeRequest? request)
+    private async Task<ConnectRequest?> AnswerAsync(PipeWriter output, UpgradeRequest? request, System.Net.IPAddress? peer)
     {
         if (request is null)
         {
@@ -131,6 +132,13 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         if (lifecycle.IsDraining)
         {
             await WriteRefusalAsync(output, new HandshakeRefusal(503, "the server is shutting down"));
+            return null;
+        }
+
+        (connect, var denied) = await gate.AdmitAsync(request, connect!, peer);
+        if (denied is not null)
+        {
+            await WriteRefusalAsync(output, denied);
             return null;
         }
 
@@ -158,6 +166,9 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
     private static string ReasonPhrase(int status) => status switch
     {
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        429 => "Too Many Requests",
         426 => "Upgrade Required",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
@@ -207,6 +218,7 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         }
 
         string? connectionHeader = null, upgrade = null, wsVersion = null, key = null, origin = null, protocols = null;
+        string? host = null, authorization = null, forwardedFor = null;
         foreach (string line in lines.AsSpan(1))
         {
             int colon = line.IndexOf(':');
@@ -224,6 +236,9 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
                 case "sec-websocket-version": wsVersion = value; break;
                 case "sec-websocket-key": key = value; break;
                 case "origin": origin = value; break;
+                case "host": host = value; break;
+                case "authorization": authorization = value; break;
+                case "x-forwarded-for": forwardedFor = Append(forwardedFor, value); break;
                 case "sec-websocket-protocol": protocols = Append(protocols, value); break;
             }
         }
@@ -237,6 +252,9 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
             Version = wsVersion,
             Key = key,
             Origin = origin,
+            Host = host,
+            Authorization = authorization,
+            ForwardedFor = forwardedFor,
             Subprotocols = UpgradeRequest.SplitList(protocols),
         };
     }

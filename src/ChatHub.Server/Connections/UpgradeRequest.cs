@@ -16,6 +16,14 @@ internal sealed class UpgradeRequest
     public string? Version { get; init; }
     public string? Key { get; init; }
     public string? Origin { get; init; }
+    public string? Host { get; init; }
+    public string? Authorization { get; init; }
+
+    /// <summary>
+    /// <c>X-Forwarded-For</c>, read on the transport path only: on the HTTP path the forwarded-headers middleware has
+    /// already applied it (when the peer is a trusted proxy) to the connection's remote address.
+    /// </summary>
+    public string? ForwardedFor { get; init; }
     public IReadOnlyList<string> Subprotocols { get; init; } = [];
 
     public static UpgradeRequest FromHttp(HttpRequest request) => new()
@@ -27,6 +35,8 @@ internal sealed class UpgradeRequest
         Version = Join(request.Headers.SecWebSocketVersion),
         Key = Join(request.Headers.SecWebSocketKey),
         Origin = Join(request.Headers.Origin),
+        Host = Join(request.Headers.Host),
+        Authorization = Join(request.Headers.Authorization),
         Subprotocols = SplitList(Join(request.Headers.SecWebSocketProtocol)),
     };
 

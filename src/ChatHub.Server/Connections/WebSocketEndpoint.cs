@@ -1,4 +1,5 @@
 using ChatHub.Server.Hosting;
+using ChatHub.Server.Security;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -9,7 +10,7 @@ namespace ChatHub.Server.Connections;
 /// not take (TLS, a /ws request on a keep-alive connection that served other requests first, or
 /// <c>ChatHub:Connections:AcceptOnTransport=false</c>). The HTTP request stays alive for the life of the socket.
 /// </summary>
-internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle lifecycle)
+internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle lifecycle, UpgradeGate gate)
 {
     public async Task HandleAsync(HttpContext http)
     {
@@ -34,11 +35,19 @@ internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle
             return;
         }
 
+        (connect, var denied) = await gate.AdmitAsync(UpgradeRequest.FromHttp(http.Request), connect!, http.Connection.RemoteIpAddress);
+        if (denied is not null)
+        {
+            await RefuseAsync(http, denied);
+            return;
+        }
+
+        using var slot = connect!.AddressSlot; // released by the connection too; this covers an upgrade that fails
         var headers = http.Response.Headers;
         headers.Connection = "Upgrade";
         headers.Upgrade = "websocket";
         headers.SecWebSocketAccept = accept;
-        if (connect!.Subprotocol is { } subprotocol)
+        if (connect.Subprotocol is { } subprotocol)
         {
             headers.SecWebSocketProtocol = subprotocol;
         }

@@ -20,6 +20,7 @@ namespace ChatHub.Server.Protocol;
 [JsonSerializable(typeof(NickEvent))]
 [JsonSerializable(typeof(PongEvent))]
 [JsonSerializable(typeof(ErrorEvent))]
+[JsonSerializable(typeof(AuthedEvent))]
 [JsonSerializable(typeof(RoomInfo[]))]
 [JsonSerializable(typeof(StatsSnapshot))]
 public sealed partial class ChatJsonContext : JsonSerializerContext;

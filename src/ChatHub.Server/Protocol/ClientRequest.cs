@@ -14,6 +14,7 @@ public sealed class ClientRequest
     [JsonPropertyName("to")] public string? To { get; set; }
     [JsonPropertyName("before")] public long? Before { get; set; }
     [JsonPropertyName("limit")] public int? Limit { get; set; }
+    [JsonPropertyName("token")] public string? Token { get; set; }
 
     /// <summary>Set by the codecs, never read from the wire.</summary>
     [JsonIgnore] public RequestKind Kind { get; set; }
@@ -36,4 +37,5 @@ public enum RequestKind
     Ping,
     Help,
     Quit,
+    Auth,
 }

@@ -12,4 +12,5 @@ public static class CloseCodes
     public const WebSocketCloseStatus Abuse = WebSocketCloseStatus.PolicyViolation;             // 1008
     public const WebSocketCloseStatus FrameTooLarge = WebSocketCloseStatus.MessageTooBig;       // 1009
     public const WebSocketCloseStatus SlowConsumer = (WebSocketCloseStatus)1013;                // try again later
+    public const WebSocketCloseStatus TokenExpired = (WebSocketCloseStatus)4001;                // token expired, no auth renewed it
 }

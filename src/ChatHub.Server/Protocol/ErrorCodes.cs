@@ -13,4 +13,10 @@ public static class ErrorCodes
     public const string TooLarge = "too_large";
     public const string RateLimited = "rate_limited";
     public const string NoSuchUser = "no_such_user";
+
+    /// <summary>The token's rooms claim does not list the room.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>An <c>auth</c> whose token is expired, forged, malformed or for another user.</summary>
+    public const string InvalidToken = "invalid_token";
 }

@@ -66,6 +66,7 @@ public static class JsonFrameCodec
             case NickEvent e: JsonSerializer.Serialize(writer, e, context.NickEvent); break;
             case PongEvent e: JsonSerializer.Serialize(writer, e, context.PongEvent); break;
             case ErrorEvent e: JsonSerializer.Serialize(writer, e, context.ErrorEvent); break;
+            case AuthedEvent e: JsonSerializer.Serialize(writer, e, context.AuthedEvent); break;
             default: throw new ArgumentOutOfRangeException(nameof(serverEvent), serverEvent.Type, "no JSON form");
         }
     }

@@ -14,6 +14,7 @@ public static class RequestKinds
         "rooms" => RequestKind.Rooms,
         "history" => RequestKind.History,
         "ping" => RequestKind.Ping,
+        "auth" => RequestKind.Auth,
         _ => RequestKind.Unknown,
     };
 }

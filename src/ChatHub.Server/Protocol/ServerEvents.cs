@@ -114,6 +114,15 @@ public sealed class ErrorEvent(string code, string message, string? reference) :
     public string? Ref { get; } = reference;
 }
 
+/// <summary>The answer to <c>auth</c>: the connection now lives on the new token, which expires at <c>exp</c> (Unix seconds).</summary>
+public sealed class AuthedEvent(long expires, string? reference) : ServerEvent("authed")
+{
+    [JsonPropertyName("exp")] public long Expires { get; } = expires;
+
+    [JsonPropertyName("ref"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Ref { get; } = reference;
+}
+
 /// <summary>Text-format only: the lines of <c>/help</c>.</summary>
 public sealed class HelpEvent() : ServerEvent("help")
 {

@@ -22,6 +22,7 @@ public static class TextFrameCodec
         "*   /rooms               list the rooms",
         "*   /history [ROOM] [N]  show the last N messages of a room",
         "*   /quit                close the connection",
+        "*   /auth TOKEN          renew your token before it expires (servers with tokens)",
         "*   any other line is said to the current room; start it with // to say a line that begins with /",
     ];
 
@@ -70,6 +71,7 @@ public static class TextFrameCodec
             case "/ping": request.Kind = RequestKind.Ping; request.Ref = firstArgument; break;
             case "/help": request.Kind = RequestKind.Help; break;
             case "/quit": request.Kind = RequestKind.Quit; break;
+            case "/auth": request.Kind = RequestKind.Auth; request.Token = firstArgument; break;
             default:
                 return DecodeResult.Fail(ErrorCodes.UnknownType, $"{EchoedText.Shorten(command, 32)} is not a command; /help lists them");
         }
@@ -165,6 +167,7 @@ public static class TextFrameCodec
             : "* rooms: " + string.Join(", ", r.Rooms.Select(x => $"{x.Room} ({x.Members})")),
         NickEvent n => $"* you are now {n.Name}",
         PongEvent p => p.Ref is null ? "* pong" : $"* pong {p.Ref}",
+        AuthedEvent a => $"* token renewed; it expires at {DateTimeOffset.FromUnixTimeSeconds(a.Expires):yyyy-MM-dd HH:mm:ss} UTC",
         ErrorEvent e => $"! {e.Code}: {e.Message}",
         _ => throw new ArgumentOutOfRangeException(nameof(serverEvent), serverEvent.Type, "no single-line text form"),
     };

@@ -30,6 +30,13 @@ public sealed class TestServer : IAsyncDisposable
             args.Add("--ChatHub:Storage:Provider=Memory");
         }
 
+        // Tests open many connections from 127.0.0.1 in quick succession; per-address limits are tested on their own.
+        if (!settings.Any(s => s.StartsWith("Security:PerIp:", StringComparison.Ordinal)))
+        {
+            args.Add("--ChatHub:Security:PerIp:MaxConnections=0");
+            args.Add("--ChatHub:Security:PerIp:HandshakesPerSecond=0");
+        }
+
         args.AddRange(settings.Select(s => "--ChatHub:" + s));
         var app = ChatHubApp.Build(args.ToArray());
         await app.StartAsync();

@@ -29,6 +29,7 @@ public static partial class ChatHubApp
         });
 
         builder.UseChatHubLogging();
+        DefaultListenAddress.ApplyWhenUnconfigured(builder);
         var limits = builder.Configuration.GetSection($"{ChatHubOptions.SectionName}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
         long? openFiles = OpenFileLimit.RaiseToHardLimit();
         int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of ChatHub on a fresh Debian machine with the .NET SDK: installs what the tests drive
 # (Debian's chromium for the browser tests, npm's wscat for the terminal test, iproute2's ss to look at the
-# server's sockets) when missing, then runs
+# server's sockets, podman, runc and mmdebstrap for the container test, prometheus for the metrics tests) when
+# missing, then runs
 # `dotnet test` over the whole solution and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,6 +19,21 @@ if ! command -v ss >/dev/null 2>&1; then
   echo "test.sh: installing iproute2 (ss) for the TCP keep-alive test"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq iproute2 >/dev/null
+fi
+
+# The container test builds and runs the image with Debian's podman (runc, as root) on base-image stand-ins made
+# by mmdebstrap; the metrics tests run Debian's promtool and Prometheus; the listen-address test asks a server in
+# its own network namespace with curl.
+missing=()
+for tool in podman:podman runc:runc mmdebstrap:mmdebstrap netavark:/usr/lib/podman/netavark \
+            aardvark-dns:/usr/lib/podman/aardvark-dns prometheus:promtool prometheus:prometheus curl:curl; do
+  package=${tool%%:*} command=${tool#*:}
+  if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "$command" ]; then missing+=("$package"); fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]} (Debian packages) for the container and metrics tests"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if ! command -v wscat >/dev/null 2>&1; then

@@ -47,7 +47,7 @@ internal sealed partial class ConnectionRunner(
         finally
         {
             connections.Remove(connection);
-            metrics.ConnectionClosed();
+            metrics.ConnectionClosed(connection.SentCloseStatus);
             LogDisconnected(logger, connection.Id, connection.Name);
         }
     }

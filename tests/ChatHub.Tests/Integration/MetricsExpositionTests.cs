@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ChatHub.Tests.Deployment;
+using ChatHub.Tests.Infrastructure;
+
+namespace ChatHub.Tests.Integration;
+
+/// <summary>
+/// <c>/metrics</c> as Prometheus' own linter sees it (Debian's <c>promtool check metrics</c>), and the operator
+/// series counting what really happened on a SQLite-backed server.
+/// </summary>
+public sealed partial class MetricsExpositionTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private TestServer _server = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestServer.StartSqliteAsync(_dir.File("metrics.db"));
+        _http = new HttpClient { BaseAddress = _server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Metrics_pass_promtool_and_count_closes_by_code_rooms_by_state_commits_and_deliveries()
+    {
+        await using var ann = await _server.ConnectJsonAsync("name=ann&room=lobby");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await using (var bob = await _server.ConnectJsonAsync("name=bob&room=lobby&room=quiet"))
+        {
+            await bob.ExpectAsync("welcome");
+            await bob.ExpectAsync("joined");
+            await bob.ExpectAsync("joined");
+            for (int i = 1; i <= 3; i++)
+            {
+                await ann.SendJsonAsync(new { type = "say", room = "lobby", text = $"hi {i}", @ref = $"a{i}" });
+                await ann.WaitForAsync("ack");
+                await bob.WaitForAsync("message");
+            }
+
+            await bob.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        }
+
+        // bob's connection ends on the server a moment after his close completes; the counter follows.
+        string metrics = await ScrapeUntilAsync(m => Value(m, "chathub_connections_closed_total", "code=\"1000\"") >= 1);
+
+        var lint = await CommandLine.RunAsync("sh", ["-c", "promtool check metrics < \"$0\"", await SaveAsync(metrics)], TimeSpan.FromMinutes(1));
+        Assert.True(lint.ExitCode == 0 && lint.Output.Length == 0 && lint.Error.Length == 0, lint.Describe("promtool check metrics"));
+
+        // ann is in lobby (active); bob's "quiet" has no members and no history left (idle until it retires).
+        Assert.Equal(1, Value(metrics, "chathub_rooms", "state=\"active\""));
+        Assert.Equal(3, Value(metrics, "chathub_store_commit_batch_size_sum", ""));
+        Assert.InRange(Value(metrics, "chathub_store_commit_batch_size_count", ""), 1, 3);
+        Assert.True(Value(metrics, "chathub_store_commit_duration_seconds_sum", "") > 0);
+        Assert.Equal(Value(metrics, "chathub_store_commit_batch_size_count", ""), Value(metrics, "chathub_store_commit_duration_seconds_count", ""));
+        Assert.Equal(Value(metrics, "chathub_store_commit_duration_seconds_count", ""),
+            Value(metrics, "chathub_store_commit_duration_seconds_bucket", "le=\"+Inf\""));
+        // Each message reached ann and bob; a write can carry several, so at least one and at most six writes.
+        Assert.InRange(Value(metrics, "chathub_delivery_duration_seconds_count", ""), 1, 6);
+        Assert.Equal(0, Value(metrics, "chathub_outbox_depth_max", ""));
+        Assert.Equal(1, Value(metrics, "chathub_connections", ""));
+    }
+
+    private async Task<string> SaveAsync(string metrics)
+    {
+        string path = _dir.File("metrics.txt");
+        await File.WriteAllTextAsync(path, metrics);
+        return path;
+    }
+
+    /// <summary>Scrapes until <paramref name="done"/> holds, within a bound (the exporter caches a scrape briefly).</summary>
+    private async Task<string> ScrapeUntilAsync(Func<string, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        string metrics;
+        do
+        {
+            metrics = await _http.GetStringAsync("/metrics");
+            if (done(metrics))
+            {
+                return metrics;
+            }
+
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Fail("the metrics never showed what was expected:\n" + metrics);
+        return metrics;
+    }
+
+    /// <summary>The value of the one sample of <paramref name="name"/> whose labels contain <paramref name="label"/>; -1 when absent.</summary>
+    private static double Value(string metrics, string name, string label)
+    {
+        foreach (Match m in Sample().Matches(metrics))
+        {
+            if (m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
+            {
+                return double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return -1;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}

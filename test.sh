@@ -23,10 +23,10 @@ fi
 
 # The container test builds and runs the image with Debian's podman (runc, as root) on base-image stand-ins made
 # by mmdebstrap; the metrics tests run Debian's promtool and Prometheus; the listen-address test asks a server in
-# its own network namespace with curl.
+# its own network namespace with curl; the backup test uses sqlite3's online backup.
 missing=()
 for tool in podman:podman runc:runc mmdebstrap:mmdebstrap netavark:/usr/lib/podman/netavark \
-            aardvark-dns:/usr/lib/podman/aardvark-dns prometheus:promtool prometheus:prometheus curl:curl; do
+            aardvark-dns:/usr/lib/podman/aardvark-dns prometheus:promtool prometheus:prometheus curl:curl sqlite3:sqlite3; do
   package=${tool%%:*} command=${tool#*:}
   if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "$command" ]; then missing+=("$package"); fi
 done

@@ -7,7 +7,7 @@ namespace ChatHub.Tests.Deployment;
 /// <summary>
 /// The image built from the repository's Dockerfile by <c>deploy/build-image.sh</c>, run with podman as an
 /// operator would: a volume for the SQLite file, the port published on the host, the image's own health check,
-/// a graceful <c>podman stop</c>, and a new container on the same volume.
+/// a graceful <c>podman stop</c>, a new container on the same volume, and a backup of the volume restored into another.
 /// </summary>
 public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -15,7 +15,11 @@ public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly string _id = Guid.NewGuid().ToString("N")[..12];
     private readonly List<string> _containers = [];
 
+    private readonly TempDirectory _dir = new();
+
     private string Volume => "chathub-test-" + _id;
+
+    private string RestoredVolume => "chathub-test-" + _id + "-restored";
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -27,10 +31,12 @@ public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         await Podman.RunAsync("volume", "rm", "--force", Volume);
+        await Podman.RunAsync("volume", "rm", "--force", RestoredVolume);
+        _dir.Dispose();
     }
 
     [Fact]
-    public async Task The_image_serves_chat_from_the_host_stops_with_1001_and_keeps_history_on_its_volume()
+    public async Task The_image_serves_chat_from_the_host_stops_with_1001_and_keeps_history_on_its_volume_and_in_a_backup()
     {
         string image = await BuildImageAsync();
         await Podman.RunCheckedAsync("volume", "create", Volume);
@@ -81,6 +87,10 @@ public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
         // Stopped by the signal and exited by itself (0), not killed after the timeout (137).
         Assert.Equal("0", (await Podman.RunCheckedAsync("inspect", "--format", "{{.State.ExitCode}}", first)).Trim());
 
+        // The backup of docs/operations.md: the stopped container's volume exported to a tar file.
+        string backup = Path.Combine(_dir.Path, "chathub-data.tar");
+        await Podman.RunCheckedAsync("volume", "export", "--output", backup, Volume);
+
         int secondPort = ServerProcess.FreePort();
         string second = await RunContainerAsync(image, secondPort, "second");
         await Podman.WaitHealthyAsync(second, TimeSpan.FromSeconds(90));
@@ -92,6 +102,19 @@ public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(Enumerable.Range(1, messages).Select(i => $"message {i}"), history.Select(m => (string?)m!["text"]));
             await carol.SendJsonAsync(new { type = "say", room = "box", text = "after the restart", @ref = "c1" });
             Assert.Equal(messages + 1, (long)(await carol.WaitForAsync("ack"))["seq"]!);
+        }
+
+        // The restore: the tar imported into a new volume serves the history as it was at the backup.
+        await Podman.RunCheckedAsync("volume", "create", RestoredVolume);
+        await Podman.RunCheckedAsync("volume", "import", RestoredVolume, backup);
+        int thirdPort = ServerProcess.FreePort();
+        string third = await RunContainerAsync(image, thirdPort, "restored", RestoredVolume);
+        await Podman.WaitHealthyAsync(third, TimeSpan.FromSeconds(90));
+        await using (var dan = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{thirdPort}/ws?format=json&name=dan&room=box")))
+        {
+            await dan.ExpectAsync("welcome");
+            var history = (await dan.ExpectAsync("joined"))["history"]!.AsArray();
+            Assert.Equal(Enumerable.Range(1, messages).Select(i => (long)i), history.Select(m => (long)m!["seq"]!));
         }
     }
 
@@ -110,7 +133,7 @@ public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
         return fields[0];
     }
 
-    private async Task<string> RunContainerAsync(string image, int port, string name)
+    private async Task<string> RunContainerAsync(string image, int port, string name, string? volume = null)
     {
         string container = $"chathub-test-{_id}-{name}";
         _containers.Add(container);
@@ -118,7 +141,7 @@ public sealed class ContainerTests(ITestOutputHelper output) : IAsyncLifetime
         long processes = Math.Min(Podman.HardLimit("Max processes"), 4_096);
         await Podman.RunCheckedAsync(
             "run", "--detach", "--name", container,
-            "--volume", $"{Volume}:/data",
+            "--volume", $"{volume ?? Volume}:/data",
             "--publish", $"127.0.0.1:{port}:8080",
             "--ulimit", $"nofile={files}:{files}", "--ulimit", $"nproc={processes}:{processes}",
             image);

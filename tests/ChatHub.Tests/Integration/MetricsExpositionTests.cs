@@ -69,6 +69,23 @@ public sealed partial class MetricsExpositionTests : IAsyncLifetime
         Assert.Equal(1, Value(metrics, "chathub_connections", ""));
     }
 
+    [Fact]
+    public async Task Two_servers_in_one_process_each_export_only_their_own_series()
+    {
+        await using var other = await TestServer.StartSqliteAsync(_dir.File("other.db"));
+        await using var ann = await other.ConnectJsonAsync("name=ann&room=elsewhere");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await ann.SendJsonAsync(new { type = "say", room = "elsewhere", text = "not yours", @ref = "o1" });
+        await ann.WaitForAsync("ack");
+
+        string metrics = await _http.GetStringAsync("/metrics");
+        Assert.Single(Sample().Matches(metrics), m => m.Groups["name"].Value == "chathub_messages_in_total");
+        Assert.Equal(0, Value(metrics, "chathub_messages_in_total", ""));
+        Assert.Equal(0, Value(metrics, "chathub_connections", ""));
+        Assert.DoesNotContain("chathub_store_commit_batch_size_count", metrics);
+    }
+
     private async Task<string> SaveAsync(string metrics)
     {
         string path = _dir.File("metrics.txt");

@@ -8,10 +8,13 @@ WORKDIR /src
 # Restore first, from the project file alone, so the package layer is reused while only sources change.
 COPY Directory.Build.props ./
 COPY src/ChatHub.Server/ChatHub.Server.csproj src/ChatHub.Server/
-RUN dotnet restore -a "$TARGETARCH" src/ChatHub.Server/ChatHub.Server.csproj
+# TARGETARCH is set by BuildKit and podman; a builder that does not set it builds for its own platform.
+RUN if [ -n "$TARGETARCH" ]; then platform="-a $TARGETARCH"; else platform=--use-current-runtime; fi \
+ && dotnet restore $platform src/ChatHub.Server/ChatHub.Server.csproj
 COPY src/ src/
 COPY client/ client/
-RUN dotnet publish src/ChatHub.Server/ChatHub.Server.csproj -c Release -a "$TARGETARCH" --self-contained false --no-restore \
+RUN if [ -n "$TARGETARCH" ]; then platform="-a $TARGETARCH"; else platform=--use-current-runtime; fi \
+ && dotnet publish src/ChatHub.Server/ChatHub.Server.csproj -c Release $platform --self-contained false --no-restore \
     -o /app -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0

@@ -43,7 +43,7 @@ public sealed class ChatMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("chathub.connections", () => Volatile.Read(ref _connections), "{connection}", "Open WebSocket connections");
         _meter.CreateObservableCounter("chathub.connections.accepted", () => Volatile.Read(ref _connectionsAccepted), "{connection}", "WebSocket connections accepted since start");
         _connectionsClosed = _meter.CreateCounter<long>("chathub.connections.closed", "{connection}",
-            "WebSocket connections ended, by the close code the server sent (aborted: the transport ended without a close handshake)");
+            "WebSocket connections ended, by the close code the server sent (aborted: it sent none; the peer vanished, or the WebSocket closed itself for invalid UTF-8 or a protocol error)");
         _meter.CreateObservableUpDownCounter("chathub.rooms", ObserveRoomsByState, "{room}",
             "Rooms held in memory, by state: active (with members) or idle (no members; kept history or about to retire)");
         _meter.CreateObservableGauge("chathub.outbox.depth.max", () => _maxOutboxDepth(), "{frame}",
@@ -81,8 +81,9 @@ public sealed class ChatMetrics : IDisposable
     /// <summary>A connection ended; <paramref name="closeStatus"/> is the code the server sent, null when aborted.</summary>
     public void ConnectionClosed(WebSocketCloseStatus? closeStatus)
     {
-        Interlocked.Decrement(ref _connections);
+        // Counted before the gauge drops, so a scrape that sees the connection gone also sees how it ended.
         _connectionsClosed.Add(1, new KeyValuePair<string, object?>("code", CloseCodeLabel(closeStatus)));
+        Interlocked.Decrement(ref _connections);
     }
 
     /// <summary>The room count lives in the room registry; it is read, not mirrored.</summary>

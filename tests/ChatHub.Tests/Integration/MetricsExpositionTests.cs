@@ -70,6 +70,35 @@ public sealed partial class MetricsExpositionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Closes_are_counted_by_the_code_the_server_sent_and_the_rest_as_aborted()
+    {
+        await using var server = await TestServer.StartAsync("Limits:MaxFrameBytes=4096", "Limits:MaxTextBytes=1024");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        await using var big = await server.ConnectJsonAsync();
+        await big.ExpectAsync("welcome");
+        await big.SendTextAsync("{\"type\":\"ping\",\"ref\":\"" + new string('x', 5000) + "\"}");
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, await big.ReceiveCloseAsync());
+        await using var binary = await server.ConnectJsonAsync();
+        await binary.ExpectAsync("welcome");
+        await binary.SendRawAsync([1, 2, 3], System.Net.WebSockets.WebSocketMessageType.Binary);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InvalidMessageType, await binary.ReceiveCloseAsync());
+        await using var broken = await server.ConnectJsonAsync();
+        await broken.ExpectAsync("welcome");
+        await broken.SendRawAsync([0x7B, 0xC3, 0x28, 0x7D], System.Net.WebSockets.WebSocketMessageType.Text);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InvalidPayloadData, await broken.ReceiveCloseAsync());
+        await using var gone = await server.ConnectJsonAsync();
+        await gone.ExpectAsync("welcome");
+        gone.Socket.Abort(); // the TCP connection ends with no close handshake
+
+        string metrics = await ScrapeUntilAsync(http, m => Value(m, "chathub_connections", "") == 0);
+        Assert.Equal(1, Value(metrics, "chathub_connections_closed_total", "code=\"1009\""));
+        Assert.Equal(1, Value(metrics, "chathub_connections_closed_total", "code=\"1003\""));
+        // .NET's WebSocket sends 1007 itself (not the server's close): counted with the peer that vanished.
+        Assert.Equal(2, Value(metrics, "chathub_connections_closed_total", "code=\"aborted\""));
+        Assert.Equal(-1, Value(metrics, "chathub_connections_closed_total", "code=\"1000\""));
+    }
+
+    [Fact]
     public async Task Two_servers_in_one_process_each_export_only_their_own_series()
     {
         await using var other = await TestServer.StartSqliteAsync(_dir.File("other.db"));
@@ -94,13 +123,15 @@ public sealed partial class MetricsExpositionTests : IAsyncLifetime
     }
 
     /// <summary>Scrapes until <paramref name="done"/> holds, within a bound (the exporter caches a scrape briefly).</summary>
-    private async Task<string> ScrapeUntilAsync(Func<string, bool> done)
+    private Task<string> ScrapeUntilAsync(Func<string, bool> done) => ScrapeUntilAsync(_http, done);
+
+    private static async Task<string> ScrapeUntilAsync(HttpClient http, Func<string, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         string metrics;
         do
         {
-            metrics = await _http.GetStringAsync("/metrics");
+            metrics = await http.GetStringAsync("/metrics");
             if (done(metrics))
             {
                 return metrics;

@@ -99,6 +99,41 @@ public sealed partial class MetricsExpositionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_deepest_outbox_shows_a_reader_that_stopped()
+    {
+        await using var server = await TestServer.StartAsync(
+            "Limits:OutboxCapacity=100000", "Limits:MessagesPerSecond=100000", "Limits:MessageBurst=100000");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        await using var stalled = await server.ConnectJsonAsync("name=stalled&room=deep");
+        await stalled.ExpectAsync("welcome");
+        await stalled.ExpectAsync("joined");
+        await using var sender = await server.ConnectJsonAsync("name=sender&room=deep");
+        await sender.ExpectAsync("welcome");
+        await sender.ExpectAsync("joined");
+        Assert.Equal(0, Value(await http.GetStringAsync("/metrics"), "chathub_outbox_depth_max", ""));
+
+        // The stalled member reads nothing: once the kernel's socket buffers are full, its outbox grows.
+        string text = new('x', 4000);
+        double depth = 0;
+        for (int sent = 0; sent < 20_000 && depth == 0; sent += 200)
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                await sender.SendJsonAsync(new { type = "say", room = "deep", text });
+            }
+
+            for (int i = 0; i < 200; i++)
+            {
+                await sender.WaitForAsync("ack");
+            }
+
+            depth = Value(await ScrapeUntilAsync(http, _ => true), "chathub_outbox_depth_max", "");
+        }
+
+        Assert.InRange(depth, 1, 20_000);
+    }
+
+    [Fact]
     public async Task Two_servers_in_one_process_each_export_only_their_own_series()
     {
         await using var other = await TestServer.StartSqliteAsync(_dir.File("other.db"));

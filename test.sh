@@ -1,51 +1,46 @@
 #!/usr/bin/env bash
-# Runs every test of ChatHub on a fresh Debian machine with the .NET SDK: installs what the tests drive
-# (Debian's chromium for the browser tests, nginx for the reverse-proxy tests, systemd-analyze and docker-compose
-# to check the deployment files, npm's wscat for the terminal test, iproute2's ss to look at the server's
-# sockets) when missing, then runs
-# `dotnet test` over the whole solution and prints one summary line.
+# Runs every test of ChatHub on a fresh Debian machine with the .NET SDK: installs what the tests drive when it is
+# missing (the table below says which test needs which package), then runs `dotnet test` over the whole solution
+# and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "test.sh: installing chromium (Debian package) for the browser tests"
+# package:command-or-path  — installed from Debian when the command (or file) is missing.
+requirements=(
+  chromium:chromium                          # browser tests (Playwright drives Debian's chromium)
+  nginx:/usr/sbin/nginx                      # reverse-proxy tests with deploy/nginx/chathub.conf
+  redis-server:redis-server                  # cluster tests start their own redis-server processes
+  systemd:systemd-analyze                    # checks deploy/chathub.service offline
+  docker-compose:docker-compose              # only `config`: validates compose.yaml without a container engine
+  podman:podman runc:runc mmdebstrap:mmdebstrap  # the container test builds and runs the image with podman
+  netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns
+  prometheus:promtool prometheus:prometheus  # /metrics checked by promtool and scraped by a real Prometheus
+  curl:curl sqlite3:sqlite3                  # listen-address test (curl in a network namespace), backup test
+  iproute2:ss                                # the TCP keep-alive test reads the kernel's socket table
+  nodejs:node npm:npm                        # wscat, and the Node reference server of the load-test smoke tests
+)
+missing=() packages=()
+for requirement in "${requirements[@]}"; do
+  package=${requirement%%:*} command=${requirement#*:}
+  if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "$command" ]; then missing+=("$package"); fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]} (Debian packages)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
-fi
-
-if [ ! -x /usr/sbin/nginx ]; then
-  echo "test.sh: installing nginx (Debian package) for the reverse-proxy tests"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null
-fi
-
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-  echo "test.sh: installing systemd (systemd-analyze) to check deploy/chathub.service"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq systemd >/dev/null
-fi
-
-if ! command -v docker-compose >/dev/null 2>&1; then
-  # Only its `config` command is used, which validates compose.yaml without a container engine.
-  echo "test.sh: installing docker-compose (Debian package) to check compose.yaml"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
-fi
-
-if ! command -v ss >/dev/null 2>&1; then
-  echo "test.sh: installing iproute2 (ss) for the TCP keep-alive test"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq iproute2 >/dev/null
+  for package in "${missing[@]}"; do
+    # docker-compose would recommend the Docker engine, which is not wanted (nor able to run) here.
+    [ "$package" = docker-compose ] && continue
+    packages+=("$package")
+  done
+  [ ${#packages[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${packages[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" docker-compose "* ]]; then
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+  fi
 fi
 
 if ! command -v wscat >/dev/null 2>&1; then
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "test.sh: installing nodejs and npm (Debian packages) for wscat"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null
-  fi
   echo "test.sh: installing wscat (npm) for the terminal-client test"
   as_root npm install -g --silent wscat@6.1.0 >/dev/null
 fi

@@ -30,6 +30,7 @@ public static partial class ChatHubApp
         });
 
         builder.UseChatHubLogging();
+        DefaultListenAddress.ApplyWhenUnconfigured(builder);
         var limits = builder.Configuration.GetSection($"{ChatHubOptions.SectionName}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
         long? openFiles = OpenFileLimit.RaiseToHardLimit();
         int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles);
@@ -104,6 +105,14 @@ public static partial class ChatHubApp
             .ConfigureResource(resource => resource.AddService("chathub", serviceVersion: ServerInfo.Version))
             .AddMeter(ChatMetrics.MeterName)
             .AddPrometheusExporter());
+
+        // A meter provider listens to every meter of that name in the process; where several servers share one
+        // (tests, load tests), each exports only the instruments its own container's meter factory created.
+        services.ConfigureOpenTelemetryMeterProvider((sp, builder) =>
+        {
+            var ownFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            builder.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, ownFactory) ? null : MetricStreamConfiguration.Drop);
+        });
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepting at most {MaxConnections} connections (open-files limit {OpenFiles})")]

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using System.Threading.RateLimiting;
@@ -17,7 +18,7 @@ internal sealed partial class ChatConnection
 {
     private readonly WebSocket _socket;
     private readonly IBatchingTransport _transport;
-    private readonly Channel<byte[]> _outbox;
+    private readonly Channel<OutboxFrame> _outbox;
     private readonly ConnectionServices _context;
     private readonly TimeSpan _closeTimeout;
     private readonly Action _abortTransport;
@@ -26,6 +27,7 @@ internal sealed partial class ChatConnection
     private WebSocketCloseStatus _closeStatus;
     private string _closeReason = "";
     private volatile bool _discardQueued;
+    private bool _closeFrameSent;
     private int _rateLimitedInARow;
     private UserIdentity? _identity;
 
@@ -40,7 +42,7 @@ internal sealed partial class ChatConnection
         _context = context;
         _closeTimeout = context.Options.Connections.CloseTimeout;
         Session = Guid.NewGuid().ToString("N");
-        _outbox = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(context.Options.Limits.OutboxCapacity)
+        _outbox = Channel.CreateBounded<OutboxFrame>(new BoundedChannelOptions(context.Options.Limits.OutboxCapacity)
         {
             SingleReader = true,
             SingleWriter = false,
@@ -86,15 +88,25 @@ internal sealed partial class ChatConnection
 
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 
-    /// <summary>Queues an encoded frame. Never waits; false when the connection is closing or just overflowed.</summary>
-    public bool TrySendFrame(byte[] frame)
+    /// <summary>Frames waiting in the outbox (for the outbox-depth gauge, read when scraped).</summary>
+    public int QueuedFrames => _outbox.Reader.Count;
+
+    /// <summary>The close code the server sent once the connection has ended; null when no close frame went out.</summary>
+    public WebSocketCloseStatus? SentCloseStatus => _closeFrameSent ? _closeStatus : null;
+
+    /// <summary>
+    /// Queues an encoded frame. Never waits; false when the connection is closing or just overflowed.
+    /// <paramref name="committedAt"/> is the <see cref="Stopwatch"/> timestamp of a chat message's commit (0 for other
+    /// frames), for the delivery-latency histogram.
+    /// </summary>
+    public bool TrySendFrame(byte[] frame, long committedAt = 0)
     {
         if (IsClosing)
         {
             return false;
         }
 
-        if (_outbox.Writer.TryWrite(frame))
+        if (_outbox.Writer.TryWrite(new OutboxFrame(frame, committedAt)))
         {
             return true;
         }
@@ -296,26 +308,39 @@ internal sealed partial class ChatConnection
     private async Task WriteLoopAsync()
     {
         var reader = _outbox.Reader;
+        long oldestCommittedAt = 0; // of the chat messages gathered for the next transport write
         try
         {
             while (await reader.WaitToReadAsync())
             {
-                while (reader.TryRead(out byte[]? frame))
+                while (reader.TryRead(out var frame))
                 {
                     if (_discardQueued)
                     {
                         continue;
                     }
 
+                    if (oldestCommittedAt == 0)
+                    {
+                        oldestCommittedAt = frame.CommittedAt;
+                    }
+
                     // The last frame already queued sends the whole burst in one transport write.
-                    _transport.CaptureNextWrite(last: !reader.TryPeek(out _));
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                    bool last = !reader.TryPeek(out _);
+                    _transport.CaptureNextWrite(last);
+                    await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                    if (last && oldestCommittedAt != 0)
+                    {
+                        _context.Metrics.Delivered(oldestCommittedAt);
+                        oldestCommittedAt = 0;
+                    }
                 }
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await _socket.CloseOutputAsync(_closeStatus, _closeReason, CancellationToken.None);
+                _closeFrameSent = true;
             }
         }
         catch (Exception e) when (IsTransportFailure(e) || e is InvalidOperationException)
@@ -334,6 +359,9 @@ internal sealed partial class ChatConnection
             _abortTransport();
         }
     }
+
+    /// <summary>An outbox entry: the encoded frame and, for a chat message, when it was committed.</summary>
+    private readonly record struct OutboxFrame(byte[] Bytes, long CommittedAt);
 
     private static bool IsTransportFailure(Exception e) =>
         e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ChatHub.Server.Observability;
 
 namespace ChatHub.Server.Connections;
 
@@ -9,6 +10,8 @@ internal sealed class ConnectionRegistry
     private readonly Lock _emptyGate = new();
     private TaskCompletionSource? _emptied;
     private long _nextId;
+
+    public ConnectionRegistry(ChatMetrics metrics) => metrics.ObserveOutboxes(MaxQueuedFrames);
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
@@ -28,6 +31,18 @@ internal sealed class ConnectionRegistry
                 yield return pair.Value;
             }
         }
+    }
+
+    /// <summary>The deepest outbox right now; a walk over every connection, done only when metrics are scraped.</summary>
+    public int MaxQueuedFrames()
+    {
+        int max = 0;
+        foreach (var connection in All)
+        {
+            max = Math.Max(max, connection.QueuedFrames);
+        }
+
+        return max;
     }
 
     public void Add(ChatConnection connection) => _connections[connection.Id] = connection;

@@ -52,7 +52,7 @@ internal sealed partial class ConnectionRunner(
         {
             connect.AddressSlot?.Dispose();
             connections.Remove(connection);
-            metrics.ConnectionClosed();
+            metrics.ConnectionClosed(connection.SentCloseStatus);
             LogDisconnected(logger, connection.Id, connection.Name);
         }
     }

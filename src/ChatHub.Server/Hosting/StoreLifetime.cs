@@ -14,7 +14,7 @@ internal sealed class StoreLifetime(IHistoryStore store, RoomRegistry rooms, Cha
     {
         await store.InitializeAsync(cancellationToken);
         await rooms.LoadAsync(cancellationToken);
-        metrics.ObserveRooms(() => rooms.Count);
+        metrics.ObserveRooms(() => rooms.Count, rooms.CountByState);
         lifecycle.MarkStarted();
     }
 

@@ -153,7 +153,7 @@ internal sealed partial class RoomActor : IAppendCompletion
         switch (command)
         {
             case SayInRoom say: Say(say); break;
-            case MessageStored stored: Deliver(stored.Message); break;
+            case MessageStored stored: Deliver(stored.Message, stored.CommittedAt); break;
             case JoinRoom join: Join(join); break;
             case LeaveRoom leave: Leave(leave); break;
             case RenameInRoom rename: Rename(rename); break;
@@ -191,7 +191,7 @@ internal sealed partial class RoomActor : IAppendCompletion
         _store.Append(message, this);
     }
 
-    private void Deliver(ChatMessage message)
+    private void Deliver(ChatMessage message, long committedAt)
     {
         var (expected, sender) = _unstored.Dequeue();
         if (!ReferenceEquals(expected, message))
@@ -201,7 +201,7 @@ internal sealed partial class RoomActor : IAppendCompletion
 
         _recent.Add(message);
         Volatile.Write(ref _lastStoredSeq, message.Seq);
-        _metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null));
+        _metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null, committedAt));
 
         var ack = new AckEvent(message.Ref, Name, message.Seq);
         sender.Send(ack);
@@ -295,13 +295,13 @@ internal sealed partial class RoomActor : IAppendCompletion
     }
 
     /// <summary>Queues one event to every member but <paramref name="except"/>; returns how many got it.</summary>
-    private int Broadcast(ServerEvent serverEvent, ChatConnection? except)
+    private int Broadcast(ServerEvent serverEvent, ChatConnection? except, long committedAt = 0)
     {
         var frame = new BroadcastFrame(serverEvent);
         int delivered = 0;
         foreach (var member in _members)
         {
-            if (!ReferenceEquals(member, except) && member.TrySendFrame(frame.For(member.Format)))
+            if (!ReferenceEquals(member, except) && member.TrySendFrame(frame.For(member.Format), committedAt))
             {
                 delivered++;
             }

@@ -51,4 +51,7 @@ internal sealed class HistoryOfRoom(ChatConnection asker, long? before, int limi
 internal sealed class MessageStored(ChatMessage message) : RoomCommand
 {
     public ChatMessage Message { get; } = message;
+
+    /// <summary>When the store reported the commit (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for the delivery-latency histogram.</summary>
+    public long CommittedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
 }

@@ -47,6 +47,25 @@ internal sealed class RoomRegistry(
     /// <summary>Rooms held in memory, retired ones excluded.</summary>
     public int Count => _rooms.Count;
 
+    /// <summary>Rooms held in memory with members (active) and without (idle), for the rooms gauge.</summary>
+    public (long Active, long Idle) CountByState()
+    {
+        long active = 0, idle = 0;
+        foreach (var pair in _rooms)
+        {
+            if (pair.Value.MemberCount > 0)
+            {
+                active++;
+            }
+            else
+            {
+                idle++;
+            }
+        }
+
+        return (active, idle);
+    }
+
     public bool TryRemove(RoomActor actor) => _rooms.TryRemove(new KeyValuePair<string, RoomActor>(actor.Name, actor));
 
     /// <summary>The rooms that exist for the protocol: with members or with kept history, sorted by name.</summary>

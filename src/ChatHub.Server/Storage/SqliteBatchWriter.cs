@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ChatHub.Server.Observability;
 using Microsoft.Data.Sqlite;
 
 namespace ChatHub.Server.Storage;
@@ -15,8 +17,11 @@ internal sealed class SqliteBatchWriter : IDisposable
     private readonly SqliteCommand _trim;
     private readonly Dictionary<string, long> _lastSeqByRoom = new(StringComparer.Ordinal);
 
-    public SqliteBatchWriter(SqliteConnection connection, int window)
+    private readonly ChatMetrics? _metrics;
+
+    public SqliteBatchWriter(SqliteConnection connection, int window, ChatMetrics? metrics = null)
     {
+        _metrics = metrics;
         _connection = connection;
         _window = window;
         _insert = Prepare("INSERT INTO messages (room, seq, sender, text, ts_ms, ref) VALUES ($room, $seq, $sender, $text, $ts, $ref)",
@@ -28,6 +33,7 @@ internal sealed class SqliteBatchWriter : IDisposable
 
     public void Commit(IReadOnlyList<PendingAppend> batch)
     {
+        long started = Stopwatch.GetTimestamp();
         using var transaction = _connection.BeginTransaction();
         _insert.Transaction = _advance.Transaction = _trim.Transaction = transaction;
         _lastSeqByRoom.Clear();
@@ -58,6 +64,7 @@ internal sealed class SqliteBatchWriter : IDisposable
         }
 
         transaction.Commit();
+        _metrics?.StoreCommitted(batch.Count, Stopwatch.GetElapsedTime(started));
     }
 
     public void Dispose()

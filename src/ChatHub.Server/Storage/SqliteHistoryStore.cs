@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using ChatHub.Server.Configuration;
+using ChatHub.Server.Observability;
 using ChatHub.Server.Protocol;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -25,8 +26,11 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
     private Task _writer = Task.CompletedTask;
     private volatile bool _healthy = true;
 
-    public SqliteHistoryStore(IOptions<ChatHubOptions> options, ILogger<SqliteHistoryStore> logger)
+    private readonly ChatMetrics? _metrics;
+
+    public SqliteHistoryStore(IOptions<ChatHubOptions> options, ILogger<SqliteHistoryStore> logger, ChatMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Value.Storage;
         _logger = logger;
         string path = Path.GetFullPath(_options.SqlitePath);
@@ -149,7 +153,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
             await pragma.ExecuteNonQueryAsync();
         }
 
-        using var batchWriter = new SqliteBatchWriter(connection, _options.HistoryWindow);
+        using var batchWriter = new SqliteBatchWriter(connection, _options.HistoryWindow, _metrics);
         var batch = new List<PendingAppend>(_options.MaxBatchSize);
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())

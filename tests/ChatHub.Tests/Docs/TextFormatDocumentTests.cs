@@ -29,6 +29,7 @@ public sealed partial class TextFormatDocumentTests
         ["`history`"] = [new HistoryEvent("lobby", [new ChatMessage("lobby", 1, "ann", "a", Time, null), new ChatMessage("lobby", 2, "bob", "b", Time, null)])],
         ["`nick`"] = [new NickEvent("annie", "ann")],
         ["`pong`"] = [new PongEvent("p-1"), new PongEvent(null)],
+        ["`authed`"] = [new AuthedEvent(new DateTimeOffset(2026, 11, 24, 11, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), null)],
         ["`error`"] = [new ErrorEvent(ErrorCodes.NotInRoom, "join lobby first", null)],
     };
 

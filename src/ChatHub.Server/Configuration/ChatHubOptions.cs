@@ -39,7 +39,10 @@ public sealed class LimitsOptions
     /// </summary>
     [Range(16, 100_000)] public int FileDescriptorReserve { get; set; } = 768;
 
-    /// <summary>Sustained rate of <c>say</c> and <c>dm</c> per connection (token bucket refill per second).</summary>
+    /// <summary>
+    /// Sustained rate of <c>say</c> and <c>dm</c> per connection (token bucket refill per second). Every other request
+    /// draws on the same bucket at a half or a quarter of a message (see docs/security.md).
+    /// </summary>
     [Range(1, 100_000_000)] public int MessagesPerSecond { get; set; } = 20;
 
     /// <summary>Token bucket size: how many messages may go at once after a quiet spell.</summary>
@@ -53,6 +56,12 @@ public sealed class LimitsOptions
 
     /// <summary>Frames queued for one connection; a full outbox closes it with 1013 (slow consumer).</summary>
     [Range(4, 1_000_000)] public int OutboxCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes queued for one connection; a frame that would pass it closes the connection with 1013, like a full
+    /// outbox. A frame that finds the outbox empty is always taken, so one large reply never trips it.
+    /// </summary>
+    [Range(4096, 1L << 32)] public long OutboxBytes { get; set; } = 1 << 20;
 }
 
 public sealed class StorageOptions

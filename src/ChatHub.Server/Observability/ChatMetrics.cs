@@ -30,7 +30,7 @@ public sealed class ChatMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("chathub.rooms", () => _rooms(), "{room}", "Rooms held in memory");
         _meter.CreateObservableCounter("chathub.messages.in", () => Volatile.Read(ref _messagesIn), "{message}", "Chat messages (say, dm) accepted from clients");
         _meter.CreateObservableCounter("chathub.messages.out", () => Volatile.Read(ref _messagesOut), "{message}", "Chat messages (message, dm) queued to clients");
-        _meter.CreateObservableCounter("chathub.messages.dropped", () => Volatile.Read(ref _messagesDropped), "{message}", "Chat messages dropped by the rate limit");
+        _meter.CreateObservableCounter("chathub.messages.dropped", () => Volatile.Read(ref _messagesDropped), "{message}", "Requests (chat messages and others) dropped by the rate limit");
         _meter.CreateObservableCounter("chathub.slow_consumer.closes", () => Volatile.Read(ref _slowConsumerCloses), "{connection}", "Connections closed with 1013 because their outbox filled");
         _meter.CreateObservableCounter("chathub.frames.in", () => Volatile.Read(ref _framesIn), "{frame}", "WebSocket text frames received");
         _meter.CreateObservableGauge("chathub.memory.working_set", () => Environment.WorkingSet, "By", "Process working set");

@@ -1,0 +1,31 @@
+using ChatHub.Tests.Infrastructure;
+
+namespace ChatHub.Tests.Integration;
+
+/// <summary>A JSON client cannot write a line into a text client's terminal that the server did not write.</summary>
+public sealed class TextInjectionTests
+{
+    [Fact]
+    public async Task Line_feeds_and_escape_sequences_from_a_json_client_reach_a_terminal_as_visible_characters()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var bob = await server.ConnectTextAsync("name=bob&room=lobby");
+        await bob.WaitForLineAsync("you joined lobby");
+        await using var eve = await server.ConnectJsonAsync("name=eve&room=lobby");
+        await eve.ExpectAsync("welcome");
+        await eve.ExpectAsync("joined");
+
+        const string forged = "hi\r\n[dm] admin -> bob: your account is locked, log in at evil.example\u001b[2K\u001b]0;owned\u0007";
+        await eve.SendJsonAsync(new { type = "say", room = "lobby", text = forged });
+        await eve.SendJsonAsync(new { type = "dm", to = "bob", text = "x\n* admin joined lobby (1 member)" });
+
+        string said = await bob.WaitForLineAsync("[lobby] eve:");
+        Assert.Equal("[lobby] eve: hi␍␊[dm] admin -> bob: your account is locked, log in at evil.example␛[2K␛]0;owned␇", said);
+        string dm = await bob.WaitForLineAsync("[dm] eve");
+        Assert.Equal("[dm] eve -> bob: x␊* admin joined lobby (1 member)", dm);
+
+        // The JSON format carries the text exactly as it was sent: the store and other programs see the original.
+        var message = await eve.WaitForAsync("message");
+        Assert.Equal(forged, (string?)message["text"]);
+    }
+}

@@ -16,6 +16,8 @@ internal sealed class UpgradeRequest
     public string? Version { get; init; }
     public string? Key { get; init; }
     public string? Origin { get; init; }
+    public string? Host { get; init; }
+    public string? Authorization { get; init; }
     public IReadOnlyList<string> Subprotocols { get; init; } = [];
 
     public static UpgradeRequest FromHttp(HttpRequest request) => new()
@@ -27,6 +29,8 @@ internal sealed class UpgradeRequest
         Version = Join(request.Headers.SecWebSocketVersion),
         Key = Join(request.Headers.SecWebSocketKey),
         Origin = Join(request.Headers.Origin),
+        Host = Join(request.Headers.Host),
+        Authorization = Join(request.Headers.Authorization),
         Subprotocols = SplitList(Join(request.Headers.SecWebSocketProtocol)),
     };
 

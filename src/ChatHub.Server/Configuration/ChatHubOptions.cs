@@ -96,16 +96,24 @@ public sealed class ConnectionOptions
     public bool AcceptOnTransport { get; set; } = true;
 
     /// <summary>
-    /// Interval of the WebSocket heartbeat (an unsolicited pong, RFC 6455 5.5.3) that keeps proxies and NATs from
-    /// closing a quiet connection. Zero turns it off. It expects no answer, so it cannot tell a dead peer.
+    /// Interval of the WebSocket heartbeat that keeps proxies and NATs from closing a quiet connection: a ping
+    /// awaiting a pong within <see cref="KeepAliveTimeout"/>, or, with that timeout zero, an unsolicited pong
+    /// (RFC 6455 5.5.3) that awaits nothing. Zero turns both off.
     /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Idle time before the kernel starts TCP keep-alive probes on a WebSocket's socket; a peer that answers none
-    /// of <see cref="TcpKeepAliveProbes"/> probes, <see cref="TcpKeepAliveInterval"/> apart, is dead: the socket
-    /// fails, the connection ends and its rooms see it leave. Zero leaves the socket's defaults alone.
-    /// (.NET's WebSocket does not await its pings, so dead peers are found one layer down.)
+    /// How long after a keep-alive ping the peer's pong may take; a peer that sends none is gone, and its
+    /// connection is aborted (its rooms see it leave). Zero: unsolicited pongs that await nothing.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// When the WebSocket's ping with a timeout is off (<see cref="KeepAliveInterval"/> or
+    /// <see cref="KeepAliveTimeout"/> zero): idle time before the kernel starts TCP keep-alive probes on a
+    /// WebSocket's socket; a peer that answers none of <see cref="TcpKeepAliveProbes"/> probes,
+    /// <see cref="TcpKeepAliveInterval"/> apart, is dead: the socket fails, the connection ends and its rooms see
+    /// it leave. Zero leaves the socket's defaults alone.
     /// </summary>
     public TimeSpan TcpKeepAliveTime { get; set; } = TimeSpan.FromSeconds(30);
 

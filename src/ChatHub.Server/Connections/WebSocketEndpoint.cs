@@ -45,7 +45,7 @@ internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle
         }
 
         runner.EnableTcpKeepAlive(http.Features.Get<IConnectionSocketFeature>()?.Socket);
-        var stream = new BatchingStream(await upgrade.UpgradeAsync());
+        var stream = new BatchingStream(await upgrade.UpgradeAsync(), http.Abort);
         using var socket = runner.CreateSocket(stream, connect.Subprotocol);
         await runner.RunAsync(socket, stream, http.Abort, connect);
     }

@@ -20,6 +20,7 @@ namespace ChatHub.Tests.Fuzz;
 /// honest client on the side was never disturbed, and the messages stored before the run are intact.
 /// Seed: <c>CHATHUB_FUZZ_SEED</c> (printed on failure); frames: <c>CHATHUB_FUZZ_FRAMES</c>.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class ProtocolFuzzTests
 {
     /// <summary>Per accept path.</summary>

@@ -7,6 +7,7 @@ using ChatHub.Tests.Infrastructure;
 namespace ChatHub.Tests.Integration;
 
 /// <summary>What one connection may make the server spend: outbox bytes, and a budget every request draws on.</summary>
+[Collection(RunsAlone.Name)]
 public sealed class ConnectionBudgetTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace ChatHub.Tests.Integration;
 /// a server accepting on the transport and to one accepting through ASP.NET Core get the same status. Hand-written
 /// malformed heads, then heads mutated at random from a valid upgrade (seed: CHATHUB_FUZZ_SEED, printed on failure).
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class HandshakeDifferentialTests : IAsyncLifetime
 {
     // A short headers timeout keeps the heads a mutation left unfinished from waiting 30 s; both paths share it.

@@ -19,10 +19,20 @@ public sealed class TextInjectionTests
         await eve.SendJsonAsync(new { type = "say", room = "lobby", text = forged });
         await eve.SendJsonAsync(new { type = "dm", to = "bob", text = "x\n* admin joined lobby (1 member)" });
 
-        string said = await bob.WaitForLineAsync("[lobby] eve:");
-        Assert.Equal("[lobby] eve: hi␍␊[dm] admin -> bob: your account is locked, log in at evil.example␛[2K␛]0;owned␇", said);
-        string dm = await bob.WaitForLineAsync("[dm] eve");
-        Assert.Equal("[dm] eve -> bob: x␊* admin joined lobby (1 member)", dm);
+        // The DM is delivered at once, the message through the room: they may come in either order.
+        var lines = new List<string>();
+        while (lines.Count < 2)
+        {
+            string? line = await bob.ReceiveAsync();
+            Assert.NotNull(line);
+            if (line.StartsWith("[lobby] eve:", StringComparison.Ordinal) || line.StartsWith("[dm] eve", StringComparison.Ordinal))
+            {
+                lines.Add(line);
+            }
+        }
+
+        Assert.Contains("[lobby] eve: hi␍␊[dm] admin -> bob: your account is locked, log in at evil.example␛[2K␛]0;owned␇", lines);
+        Assert.Contains("[dm] eve -> bob: x␊* admin joined lobby (1 member)", lines);
 
         // The JSON format carries the text exactly as it was sent: the store and other programs see the original.
         var message = await eve.WaitForAsync("message");

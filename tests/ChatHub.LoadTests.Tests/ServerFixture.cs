@@ -32,6 +32,8 @@ public sealed class ServerFixture : IAsyncLifetime
             "--ChatHub:Limits:MessagesPerSecond=1000000",
             "--ChatHub:Limits:MessageBurst=1000000",
             $"--ChatHub:Limits:OutboxCapacity={OutboxCapacity}",
+            // The same slack in bytes: the scenarios send texts of up to 4,000 characters.
+            $"--ChatHub:Limits:OutboxBytes={OutboxCapacity * 8 * 1024}",
             "--Logging:LogLevel:Default=Warning",
             "--Serilog:MinimumLevel:Default=Warning",
         ]);

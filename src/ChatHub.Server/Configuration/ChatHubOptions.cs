@@ -59,9 +59,10 @@ public sealed class LimitsOptions
 
     /// <summary>
     /// Bytes queued for one connection; a frame that would pass it closes the connection with 1013, like a full
-    /// outbox. A frame that finds the outbox empty is always taken, so one large reply never trips it.
+    /// outbox. A frame that finds the outbox empty is always taken, so one large reply never trips it. The default
+    /// holds one store batch of the largest messages (512 × 4 KiB) twice over, so a room's burst never trips it.
     /// </summary>
-    [Range(4096, 1L << 32)] public long OutboxBytes { get; set; } = 1 << 20;
+    [Range(4096, 1L << 32)] public long OutboxBytes { get; set; } = 4 << 20;
 }
 
 public sealed class StorageOptions

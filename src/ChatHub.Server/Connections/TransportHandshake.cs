@@ -64,8 +64,11 @@ internal sealed partial class TransportHandshake(
     {
         var input = connection.Transport.Input;
         // Kestrel's own clocks: a connection that sends nothing is closed after KeepAliveTimeout, without a
-        // word; once its first bytes are in, its head must be complete within RequestHeadersTimeout (408).
-        using var timeout = new CancellationTokenSource(_limits.KeepAliveTimeout);
+        // word; once its first bytes are in, its head must be complete within RequestHeadersTimeout (408). At
+        // shutdown Kestrel asks every connection to close; one still in its head closes at once, as Kestrel's do.
+        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing);
+        timeout.CancelAfter(_limits.KeepAliveTimeout);
         bool started = false;
         long examined = 0;
         var scan = new HeadScan();
@@ -122,7 +125,7 @@ internal sealed partial class TransportHandshake(
         }
         catch (OperationCanceledException)
         {
-            if (started)
+            if (started && !closing.IsCancellationRequested)
             {
                 // As Kestrel answers a head that takes longer than RequestHeadersTimeout.
                 metrics.HandshakeRefused("headers_timeout");

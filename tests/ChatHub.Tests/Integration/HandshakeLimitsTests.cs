@@ -51,6 +51,21 @@ public sealed class HandshakeLimitsTests
     }
 
     [Fact]
+    public async Task A_socket_that_has_sent_nothing_does_not_hold_up_a_shutdown()
+    {
+        var server = await TestServer.StartAsync();
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        await using var client = await server.ConnectJsonAsync(); // the server has surely accepted the silent one by now
+        await client.ExpectAsync("welcome");
+
+        var clock = Stopwatch.StartNew();
+        await server.DisposeAsync();
+        // Connections drain within CloseTimeout (5 s) plus a second; the silent socket must not add Kestrel's 130 s.
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Refusals_and_heads_left_to_kestrel_are_counted_by_reason()
     {
         await using var server = await TestServer.StartAsync();

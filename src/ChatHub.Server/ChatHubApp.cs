@@ -37,6 +37,9 @@ public static partial class ChatHubApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Kestrel's request limits from configuration (Kestrel:Limits:RequestHeadersTimeout, …); the transport
+            // handshake reads the same options, so one setting bounds both accept paths.
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             // Past the cap Kestrel closes new connections at once; the reserve keeps accept() itself possible.
             kestrel.Limits.MaxConcurrentConnections = connectionCap;
             if (builder.Configuration.GetValue($"{ChatHubOptions.SectionName}:Connections:AcceptOnTransport", defaultValue: true))

@@ -35,6 +35,8 @@ public sealed class ServerFixture : IAsyncLifetime
             // Every scenario connects many clients from 127.0.0.x: no per-address limits (docs/security.md).
             "--ChatHub:Security:PerIp:MaxConnections=0",
             "--ChatHub:Security:PerIp:HandshakesPerSecond=0",
+            // The same slack in bytes: the scenarios send texts of up to 4,000 characters.
+            $"--ChatHub:Limits:OutboxBytes={OutboxCapacity * 8 * 1024}",
             "--Logging:LogLevel:Default=Warning",
             "--Serilog:MinimumLevel:Default=Warning",
         ]);

@@ -44,7 +44,10 @@ public sealed class LimitsOptions
     /// </summary>
     [Range(16, 100_000)] public int FileDescriptorReserve { get; set; } = 768;
 
-    /// <summary>Sustained rate of <c>say</c> and <c>dm</c> per connection (token bucket refill per second).</summary>
+    /// <summary>
+    /// Sustained rate of <c>say</c> and <c>dm</c> per connection (token bucket refill per second). Every other request
+    /// draws on the same bucket at a half or a quarter of a message (see docs/security.md).
+    /// </summary>
     [Range(1, 100_000_000)] public int MessagesPerSecond { get; set; } = 20;
 
     /// <summary>Token bucket size: how many messages may go at once after a quiet spell.</summary>
@@ -58,6 +61,13 @@ public sealed class LimitsOptions
 
     /// <summary>Frames queued for one connection; a full outbox closes it with 1013 (slow consumer).</summary>
     [Range(4, 1_000_000)] public int OutboxCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes queued for one connection; a frame that would pass it closes the connection with 1013, like a full
+    /// outbox. A frame that finds the outbox empty is always taken, so one large reply never trips it. The default
+    /// holds one store batch of the largest messages (512 × 4 KiB) twice over, so a room's burst never trips it.
+    /// </summary>
+    [Range(4096, 1L << 32)] public long OutboxBytes { get; set; } = 4 << 20;
 }
 
 public sealed class StorageOptions
@@ -92,16 +102,24 @@ public sealed class ConnectionOptions
     public bool AcceptOnTransport { get; set; } = true;
 
     /// <summary>
-    /// Interval of the WebSocket heartbeat (an unsolicited pong, RFC 6455 5.5.3) that keeps proxies and NATs from
-    /// closing a quiet connection. Zero turns it off. It expects no answer, so it cannot tell a dead peer.
+    /// Interval of the WebSocket heartbeat that keeps proxies and NATs from closing a quiet connection: a ping
+    /// awaiting a pong within <see cref="KeepAliveTimeout"/>, or, with that timeout zero, an unsolicited pong
+    /// (RFC 6455 5.5.3) that awaits nothing. Zero turns both off.
     /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Idle time before the kernel starts TCP keep-alive probes on a WebSocket's socket; a peer that answers none
-    /// of <see cref="TcpKeepAliveProbes"/> probes, <see cref="TcpKeepAliveInterval"/> apart, is dead: the socket
-    /// fails, the connection ends and its rooms see it leave. Zero leaves the socket's defaults alone.
-    /// (.NET's WebSocket does not await its pings, so dead peers are found one layer down.)
+    /// How long after a keep-alive ping the peer's pong may take; a peer that sends none is gone, and its
+    /// connection is aborted (its rooms see it leave). Zero: unsolicited pongs that await nothing.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// When the WebSocket's ping with a timeout is off (<see cref="KeepAliveInterval"/> or
+    /// <see cref="KeepAliveTimeout"/> zero): idle time before the kernel starts TCP keep-alive probes on a
+    /// WebSocket's socket; a peer that answers none of <see cref="TcpKeepAliveProbes"/> probes,
+    /// <see cref="TcpKeepAliveInterval"/> apart, is dead: the socket fails, the connection ends and its rooms see
+    /// it leave. Zero leaves the socket's defaults alone.
     /// </summary>
     public TimeSpan TcpKeepAliveTime { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -12,7 +12,9 @@ namespace ChatHub.Server.Connections;
 /// One WebSocket client: an async read loop that parses and dispatches frames, and an async write loop that
 /// drains a bounded outbox and sends every queued frame before one flush. Rooms and other connections only ever
 /// call <see cref="TrySendFrame"/>, which never waits: a full outbox means the client reads too slowly, and it is
-/// closed with 1013 rather than slowing its rooms or growing without bound.
+/// closed with 1013 rather than slowing its rooms or growing without bound. The outbox is bounded twice: in frames
+/// (<c>Limits:OutboxCapacity</c>) and in bytes (<c>Limits:OutboxBytes</c>), since a few large frames (a
+/// <c>joined</c> with a full history) hold far more memory than many chat lines.
 /// </summary>
 internal sealed partial class ChatConnection
 {
@@ -30,6 +32,7 @@ internal sealed partial class ChatConnection
     private bool _closeFrameSent;
     private int _rateLimitedInARow;
     private UserIdentity? _identity;
+    private long _outboxBytes; // bytes queued and not yet sent: the outbox's second bound
 
     public ChatConnection(long id, WebSocket socket, IBatchingTransport transport, Action abortTransport, WireFormat format, ConnectionServices context)
     {
@@ -106,10 +109,15 @@ internal sealed partial class ChatConnection
             return false;
         }
 
-        if (_outbox.Writer.TryWrite(new OutboxFrame(frame, committedAt)))
+        // A frame that finds the outbox empty is always taken, however large (one joined with a full history can
+        // be larger than the byte limit by itself); beyond that the bytes queued stay under the limit.
+        long queued = Interlocked.Add(ref _outboxBytes, frame.Length);
+        if ((queued == frame.Length || queued <= _context.Options.Limits.OutboxBytes) && _outbox.Writer.TryWrite(new OutboxFrame(frame, committedAt)))
         {
             return true;
         }
+
+        Interlocked.Add(ref _outboxBytes, -frame.Length);
 
         if (!IsClosing)
         {
@@ -315,25 +323,26 @@ internal sealed partial class ChatConnection
             {
                 while (reader.TryRead(out var frame))
                 {
-                    if (_discardQueued)
+                    if (!_discardQueued)
                     {
-                        continue;
+                        if (oldestCommittedAt == 0)
+                        {
+                            oldestCommittedAt = frame.CommittedAt;
+                        }
+
+                        // The last frame already queued sends the whole burst in one transport write.
+                        bool last = !reader.TryPeek(out _);
+                        _transport.CaptureNextWrite(last);
+                        await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                        if (last && oldestCommittedAt != 0)
+                        {
+                            _context.Metrics.Delivered(oldestCommittedAt);
+                            oldestCommittedAt = 0;
+                        }
                     }
 
-                    if (oldestCommittedAt == 0)
-                    {
-                        oldestCommittedAt = frame.CommittedAt;
-                    }
-
-                    // The last frame already queued sends the whole burst in one transport write.
-                    bool last = !reader.TryPeek(out _);
-                    _transport.CaptureNextWrite(last);
-                    await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                    if (last && oldestCommittedAt != 0)
-                    {
-                        _context.Metrics.Delivered(oldestCommittedAt);
-                        oldestCommittedAt = 0;
-                    }
+                    // Counted until sent: a frame in the WebSocket's hands is still held for this connection.
+                    Interlocked.Add(ref _outboxBytes, -frame.Bytes.Length);
                 }
             }
 

@@ -17,12 +17,19 @@ internal sealed partial class ConnectionRunner(
     ChatMetrics metrics,
     ILogger<ConnectionRunner> logger)
 {
-    /// <summary>.NET's own framing over our stream; keep-alive pings at the configured interval.</summary>
+    /// <summary>
+    /// .NET's own framing over our stream. With a keep-alive timeout the WebSocket sends a ping every interval and
+    /// aborts itself when no pong follows within the timeout: a vanished peer ends its connection. Without one it
+    /// sends an unsolicited pong that awaits nothing (keeps proxies open, finds nobody dead).
+    /// </summary>
     public WebSocket CreateSocket(Stream stream, string? subprotocol) => WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
     {
         IsServer = true,
         SubProtocol = subprotocol,
         KeepAliveInterval = options.Value.Connections.KeepAliveInterval,
+        KeepAliveTimeout = options.Value.Connections.KeepAliveTimeout > TimeSpan.Zero
+            ? options.Value.Connections.KeepAliveTimeout
+            : Timeout.InfiniteTimeSpan,
     });
 
     public void EnableTcpKeepAlive(System.Net.Sockets.Socket? socket) => TcpKeepAlive.Enable(socket, options.Value.Connections);

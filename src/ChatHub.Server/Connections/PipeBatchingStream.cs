@@ -40,4 +40,18 @@ internal sealed class PipeBatchingStream(IDuplexPipe transport) : BurstMarkingSt
         _unflushed = 0;
         await _output.FlushAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The WebSocket disposes its stream when it aborts itself (a keep-alive ping without a pong); a read pending
+    /// on the pipe would not notice, so it is cancelled and the read loop ends.
+    /// </summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            transport.Input.CancelPendingRead();
+        }
+
+        base.Dispose(disposing);
+    }
 }

@@ -6,7 +6,8 @@ namespace ChatHub.Server.Connections;
 
 /// <summary>
 /// Builds each connection's token bucket. Buckets do not replenish themselves (that would be one timer per
-/// connection); <see cref="RateLimitReplenisher"/> tops up all of them from one shared timer.
+/// connection); <see cref="RateLimitReplenisher"/> tops up all of them from one shared timer. Tokens are quarter
+/// messages (<see cref="RequestCosts"/>): every request costs some.
 /// </summary>
 internal sealed class RateLimitPolicy
 {
@@ -20,8 +21,8 @@ internal sealed class RateLimitPolicy
         ReplenishmentPeriod = tenths ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1);
         _options = new TokenBucketRateLimiterOptions
         {
-            TokenLimit = limits.MessageBurst,
-            TokensPerPeriod = tenths ? limits.MessagesPerSecond / 10 : limits.MessagesPerSecond,
+            TokenLimit = limits.MessageBurst * RequestCosts.PerMessage,
+            TokensPerPeriod = (tenths ? limits.MessagesPerSecond / 10 : limits.MessagesPerSecond) * RequestCosts.PerMessage,
             ReplenishmentPeriod = ReplenishmentPeriod,
             AutoReplenishment = false,
             QueueLimit = 0,

@@ -75,6 +75,12 @@ internal sealed partial class RequestDispatcher(
         var decoded = connection.Format == WireFormat.Json
             ? JsonFrameCodec.Decode(payload.Span)
             : TextFrameCodec.Decode(payload.Span);
+        // Every frame draws on the budget, even one that decodes to an error: nothing is free to repeat.
+        if (!TakeRateToken(connection, decoded.Request?.Kind, decoded.Request?.Ref ?? decoded.Error?.Ref))
+        {
+            return;
+        }
+
         if (decoded.Error is not null)
         {
             connection.Send(decoded.Error);
@@ -233,11 +239,6 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        if (!TakeRateToken(connection, request))
-        {
-            return;
-        }
-
         metrics.MessageIn();
         rooms.Post(room, new SayInRoom(connection, request.Text!, request.Ref));
     }
@@ -259,11 +260,6 @@ internal sealed partial class RequestDispatcher(
         if (recipient is null)
         {
             Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(request.To, 40)}");
-            return;
-        }
-
-        if (!TakeRateToken(connection, request))
-        {
             return;
         }
 
@@ -301,12 +297,6 @@ internal sealed partial class RequestDispatcher(
         if (string.IsNullOrEmpty(request.Token))
         {
             Fail(connection, request, ErrorCodes.BadRequest, "auth needs a token");
-            return;
-        }
-
-        // A signature check costs more than a message: auth shares the connection's message rate.
-        if (!TakeRateToken(connection, request))
-        {
             return;
         }
 
@@ -420,9 +410,9 @@ internal sealed partial class RequestDispatcher(
         return true;
     }
 
-    private bool TakeRateToken(ChatConnection connection, ClientRequest request)
+    private bool TakeRateToken(ChatConnection connection, RequestKind? kind, string? reference)
     {
-        using var lease = connection.RateLimiter.AttemptAcquire();
+        using var lease = connection.RateLimiter.AttemptAcquire(RequestCosts.Of(kind));
         if (lease.IsAcquired)
         {
             connection.CountAccepted();
@@ -430,7 +420,8 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageDropped();
-        Fail(connection, request, ErrorCodes.RateLimited, $"more than {_limits.MessagesPerSecond} messages a second; this one was dropped");
+        connection.Send(new ErrorEvent(ErrorCodes.RateLimited,
+            $"more than {_limits.MessagesPerSecond} messages a second (other requests count a half or a quarter); this one was dropped", reference));
         if (connection.CountRateLimited())
         {
             LogAbuse(logger, connection.Id, connection.Name);

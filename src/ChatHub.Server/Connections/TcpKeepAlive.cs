@@ -6,12 +6,15 @@ namespace ChatHub.Server.Connections;
 /// <summary>
 /// Turns on TCP keep-alive for a WebSocket's socket, so a peer that vanished without a FIN or RST (power cut,
 /// cable, NAT timeout) is found by the kernel at no cost to the process: no timer, no buffer per connection.
+/// Only needed when the WebSocket's own ping with a timeout is off (<c>KeepAliveInterval</c> or
+/// <c>KeepAliveTimeout</c> zero): that ping finds the same peers sooner, and both at once would only race.
 /// </summary>
 internal static class TcpKeepAlive
 {
     public static void Enable(Socket? socket, ConnectionOptions options)
     {
-        if (socket is null || options.TcpKeepAliveTime <= TimeSpan.Zero)
+        bool pingsTimeOut = options.KeepAliveInterval > TimeSpan.Zero && options.KeepAliveTimeout > TimeSpan.Zero;
+        if (socket is null || pingsTimeOut || options.TcpKeepAliveTime <= TimeSpan.Zero)
         {
             return;
         }

@@ -2,9 +2,12 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using ChatHub.Server.Hosting;
+using ChatHub.Server.Observability;
 using ChatHub.Server.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace ChatHub.Server.Connections;
 
@@ -14,14 +17,23 @@ namespace ChatHub.Server.Connections;
 /// nothing of the HTTP request (no HttpContext, no header collections), which roughly halves the memory an idle
 /// connection costs (see docs/benchmarks.md); the WebSocket framing is still .NET's own.
 ///
-/// Only the first request of a connection is looked at: if its first bytes are not <c>GET /ws</c> the connection
-/// is passed on at once, with nothing consumed. Under TLS the first bytes are a ClientHello, so TLS connections
+/// Only the first request of a connection is looked at, and nothing is consumed until it is known to be ours:
+/// if its first bytes are not <c>GET /ws</c>, or its head is anything but the plainest well-formed upgrade
+/// (<see cref="RequestHeadParser"/>), the connection is passed on with every byte still unread and Kestrel answers
+/// it exactly as it answers any request. So both accept paths refuse the same heads with the same status codes,
+/// under the same limits (Kestrel's own options). Under TLS the first bytes are a ClientHello, so TLS connections
 /// always take the HTTP path.
 /// </summary>
-internal sealed partial class TransportHandshake(ConnectionRunner runner, ServerLifecycle lifecycle, UpgradeGate gate, ILogger<TransportHandshake> logger)
+internal sealed partial class TransportHandshake(
+    ConnectionRunner runner,
+    ServerLifecycle lifecycle,
+    UpgradeGate gate,
+    IOptions<KestrelServerOptions> kestrel,
+    ChatMetrics metrics,
+    ILogger<TransportHandshake> logger)
 {
-    private const int MaxHeadBytes = 16 * 1024;
-    private static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
+    private readonly RequestHeadParser _parser = new(kestrel.Value.Limits);
+    private readonly KestrelServerLimits _limits = kestrel.Value.Limits;
 
     public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => HandleAsync(connection, next);
 
@@ -36,7 +48,7 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
 
         if (accepted is not { } connect)
         {
-            return; // refused with an HTTP error, or the peer went away mid-handshake
+            return; // refused with an HTTP error, timed out, or the peer went away mid-handshake
         }
 
         runner.EnableTcpKeepAlive(connection.Features.Get<IConnectionSocketFeature>()?.Socket);
@@ -46,66 +58,83 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
     }
 
     /// <summary>
-    /// Not <c>Ours</c>: pass the connection on. Otherwise the upgrade was answered: with 101 (and the request's
-    /// <see cref="ConnectRequest"/>) or with an HTTP error (and null). Everything read from the head dies here.
+    /// Not <c>Ours</c>: pass the connection on, nothing consumed. Otherwise the upgrade was answered: with 101 (and
+    /// the request's <see cref="ConnectRequest"/>) or with an HTTP error (and null). Everything read from the head
+    /// dies here.
     /// </summary>
     private async Task<(bool Ours, ConnectRequest? Connect)> TryAcceptAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
-        using var timeout = new CancellationTokenSource(HeadTimeout);
+        // Kestrel's own clocks: a connection that sends nothing is closed after KeepAliveTimeout, without a
+        // word; once its first bytes are in, its head must be complete within RequestHeadersTimeout (408). At
+        // shutdown Kestrel asks every connection to close; one still in its head closes at once, as Kestrel's do.
+        var closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closing);
+        timeout.CancelAfter(_limits.KeepAliveTimeout);
+        bool started = false;
         long examined = 0;
+        var scan = new HeadScan();
         try
         {
-            // Is it ours? Look at as few bytes as decide it.
             while (true)
             {
                 var result = await input.ReadAsync(timeout.Token);
                 var buffer = result.Buffer;
-                var verdict = Classify(buffer);
-                if (verdict == Verdict.NotOurs || (verdict == Verdict.NeedMore && result.IsCompleted))
+                if (!started && !buffer.IsEmpty)
                 {
+                    started = true;
+                    timeout.CancelAfter(_limits.RequestHeadersTimeout);
+                }
+
+                var verdict = Classify(buffer);
+                string? reason = null;
+                if (verdict == Verdict.Ours)
+                {
+                    switch (_parser.Scan(buffer, ref scan, out long headLength, out reason))
+                    {
+                        case HeadVerdict.Complete:
+                            var head = buffer.Slice(0, headLength);
+                            if (_parser.Parse(head, out reason) is { } request)
+                            {
+                                input.AdvanceTo(head.End);
+                                return (true, await AnswerAsync(connection.Transport.Output, request, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address));
+                            }
+
+                            verdict = Verdict.NotOurs;
+                            break;
+                        case HeadVerdict.Defer:
+                            verdict = Verdict.NotOurs;
+                            break;
+                    }
+                }
+
+                if (verdict == Verdict.NotOurs || result.IsCompleted)
+                {
+                    if (verdict == Verdict.Ours || reason is not null)
+                    {
+                        metrics.HandshakeHandedOn(reason ?? "incomplete");
+                    }
+
                     // Consume nothing; examined only what earlier reads saw, so the HTTP layer's first read
                     // returns at once with everything that is here.
                     input.AdvanceTo(buffer.Start, buffer.GetPosition(examined));
                     return (false, null);
                 }
 
-                if (verdict == Verdict.Ours)
-                {
-                    input.AdvanceTo(buffer.Start, buffer.GetPosition(examined));
-                    break;
-                }
-
                 examined = buffer.Length;
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
-
-            // Ours: read the whole head.
-            while (true)
-            {
-                var result = await input.ReadAsync(timeout.Token);
-                var buffer = result.Buffer;
-                var reader = new SequenceReader<byte>(buffer);
-                if (reader.TryReadTo(out ReadOnlySequence<byte> head, "\r\n\r\n"u8, advancePastDelimiter: true))
-                {
-                    var request = ParseHead(head);
-                    input.AdvanceTo(reader.Position);
-                    return (true, await AnswerAsync(connection.Transport.Output, request, (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address));
-                }
-
-                if (buffer.Length > MaxHeadBytes || result.IsCompleted)
-                {
-                    input.AdvanceTo(buffer.End);
-                    await WriteRefusalAsync(connection.Transport.Output, new HandshakeRefusal(431, "request head too large"));
-                    return (true, null);
-                }
-
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
         catch (OperationCanceledException)
         {
-            LogHandshakeTimedOut(logger, connection.ConnectionId);
+            if (started && !closing.IsCancellationRequested)
+            {
+                // As Kestrel answers a head that takes longer than RequestHeadersTimeout.
+                metrics.HandshakeRefused("headers_timeout");
+                LogHandshakeTimedOut(logger, connection.ConnectionId);
+                await WriteAsync(connection.Transport.Output, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+            }
+
             return (true, null);
         }
         catch (Exception e) when (e is IOException or ConnectionResetException or InvalidOperationException)
@@ -114,16 +143,11 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         }
     }
 
-    private async Task<ConnectRequest?> AnswerAsync(PipeWriter output, UpgradeRequest? request, System.Net.IPAddress? peer)
+    private async Task<ConnectRequest?> AnswerAsync(PipeWriter output, UpgradeRequest request, System.Net.IPAddress? peer)
     {
-        if (request is null)
-        {
-            await WriteRefusalAsync(output, new HandshakeRefusal(400, "malformed request"));
-            return null;
-        }
-
         if (WebSocketHandshake.Check(request, out var connect, out string accept) is { } refusal)
         {
+            metrics.HandshakeRefused(refusal.Reason);
             await WriteRefusalAsync(output, refusal);
             return null;
         }
@@ -131,13 +155,15 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         await lifecycle.Started;
         if (lifecycle.IsDraining)
         {
-            await WriteRefusalAsync(output, new HandshakeRefusal(503, "the server is shutting down"));
+            metrics.HandshakeRefused(HandshakeRefusal.ShuttingDown.Reason);
+            await WriteRefusalAsync(output, HandshakeRefusal.ShuttingDown);
             return null;
         }
 
         (connect, var denied) = await gate.AdmitAsync(request, connect!, peer);
         if (denied is not null)
         {
+            metrics.HandshakeRefused(denied.Reason);
             await WriteRefusalAsync(output, denied);
             return null;
         }
@@ -154,6 +180,18 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         return connect;
     }
 
+    private static async Task WriteAsync(PipeWriter output, byte[] bytes)
+    {
+        try
+        {
+            await output.WriteAsync(bytes);
+        }
+        catch (Exception e) when (e is IOException or ConnectionResetException or InvalidOperationException)
+        {
+            // the peer is gone; nothing to tell it
+        }
+    }
+
     private static async Task WriteRefusalAsync(PipeWriter output, HandshakeRefusal refusal)
     {
         byte[] body = Encoding.UTF8.GetBytes(refusal.Message + "\n");
@@ -168,9 +206,9 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
-        429 => "Too Many Requests",
+        408 => "Request Timeout",
         426 => "Upgrade Required",
-        431 => "Request Header Fields Too Large",
+        429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Error",
     };
@@ -199,68 +237,6 @@ internal sealed partial class TransportHandshake(ConnectionRunner runner, Server
         return start[prefix.Length] is (byte)' ' or (byte)'?' ? Verdict.Ours : Verdict.NotOurs;
     }
 
-    /// <summary>The request line and the headers the handshake needs; null if it is not HTTP/1.1 as we know it.</summary>
-    private static UpgradeRequest? ParseHead(ReadOnlySequence<byte> head)
-    {
-        string text = Encoding.Latin1.GetString(head);
-        string[] lines = text.Split("\r\n");
-        string[] requestLine = lines[0].Split(' ');
-        if (requestLine is not [var method, var target, var version] || !version.StartsWith("HTTP/1.", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        int queryStart = target.IndexOf('?');
-        string path = queryStart < 0 ? target : target[..queryStart];
-        if (path != "/ws")
-        {
-            return null;
-        }
-
-        string? connectionHeader = null, upgrade = null, wsVersion = null, key = null, origin = null, protocols = null;
-        string? host = null, authorization = null, forwardedFor = null;
-        foreach (string line in lines.AsSpan(1))
-        {
-            int colon = line.IndexOf(':');
-            if (colon <= 0)
-            {
-                return null;
-            }
-
-            string name = line[..colon].Trim();
-            string value = line[(colon + 1)..].Trim();
-            switch (name.ToLowerInvariant())
-            {
-                case "connection": connectionHeader = Append(connectionHeader, value); break;
-                case "upgrade": upgrade = Append(upgrade, value); break;
-                case "sec-websocket-version": wsVersion = value; break;
-                case "sec-websocket-key": key = value; break;
-                case "origin": origin = value; break;
-                case "host": host = value; break;
-                case "authorization": authorization = value; break;
-                case "x-forwarded-for": forwardedFor = Append(forwardedFor, value); break;
-                case "sec-websocket-protocol": protocols = Append(protocols, value); break;
-            }
-        }
-
-        return new UpgradeRequest
-        {
-            Method = method,
-            QueryString = queryStart < 0 ? "" : target[queryStart..],
-            Connection = connectionHeader,
-            Upgrade = upgrade,
-            Version = wsVersion,
-            Key = key,
-            Origin = origin,
-            Host = host,
-            Authorization = authorization,
-            ForwardedFor = forwardedFor,
-            Subprotocols = UpgradeRequest.SplitList(protocols),
-        };
-    }
-
-    private static string Append(string? existing, string value) => existing is null ? value : existing + ", " + value;
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} sent no complete request head in time")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} sent no complete request head within RequestHeadersTimeout: 408")]
     private static partial void LogHandshakeTimedOut(ILogger logger, string connectionId);
 }

@@ -1,4 +1,5 @@
 using ChatHub.Server.Hosting;
+using ChatHub.Server.Observability;
 using ChatHub.Server.Security;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -10,14 +11,14 @@ namespace ChatHub.Server.Connections;
 /// not take (TLS, a /ws request on a keep-alive connection that served other requests first, or
 /// <c>ChatHub:Connections:AcceptOnTransport=false</c>). The HTTP request stays alive for the life of the socket.
 /// </summary>
-internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle lifecycle, UpgradeGate gate)
+internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle lifecycle, UpgradeGate gate, ChatMetrics metrics)
 {
     public async Task HandleAsync(HttpContext http)
     {
         var upgrade = http.Features.Get<IHttpUpgradeFeature>();
         if (upgrade is not { IsUpgradableRequest: true })
         {
-            await RefuseAsync(http, new HandshakeRefusal(StatusCodes.Status426UpgradeRequired, "expected a WebSocket upgrade"));
+            await RefuseAsync(http, HandshakeRefusal.UpgradeRequired);
             return;
         }
 
@@ -31,7 +32,7 @@ internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle
         await lifecycle.Started.WaitAsync(http.RequestAborted);
         if (lifecycle.IsDraining)
         {
-            await RefuseAsync(http, new HandshakeRefusal(StatusCodes.Status503ServiceUnavailable, "the server is shutting down"));
+            await RefuseAsync(http, HandshakeRefusal.ShuttingDown);
             return;
         }
 
@@ -53,13 +54,14 @@ internal sealed class WebSocketEndpoint(ConnectionRunner runner, ServerLifecycle
         }
 
         runner.EnableTcpKeepAlive(http.Features.Get<IConnectionSocketFeature>()?.Socket);
-        var stream = new BatchingStream(await upgrade.UpgradeAsync());
+        var stream = new BatchingStream(await upgrade.UpgradeAsync(), http.Abort);
         using var socket = runner.CreateSocket(stream, connect.Subprotocol);
         await runner.RunAsync(socket, stream, http.Abort, connect);
     }
 
-    private static Task RefuseAsync(HttpContext http, HandshakeRefusal refusal)
+    private Task RefuseAsync(HttpContext http, HandshakeRefusal refusal)
     {
+        metrics.HandshakeRefused(refusal.Reason);
         http.Response.StatusCode = refusal.Status;
         if (refusal.Status == StatusCodes.Status400BadRequest)
         {

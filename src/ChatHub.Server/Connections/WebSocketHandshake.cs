@@ -19,18 +19,18 @@ internal static class WebSocketHandshake
         accept = "";
         if (request.Method != "GET" || !HasToken(request.Connection, "upgrade") || !HasToken(request.Upgrade, "websocket"))
         {
-            return new HandshakeRefusal(426, "expected a WebSocket upgrade");
+            return HandshakeRefusal.UpgradeRequired;
         }
 
         if (request.Version?.Trim() != "13" || !IsValidKey(request.Key))
         {
-            return new HandshakeRefusal(400, "expected Sec-WebSocket-Version 13 and a valid Sec-WebSocket-Key");
+            return new HandshakeRefusal(400, "expected Sec-WebSocket-Version 13 and a valid Sec-WebSocket-Key", "bad_key_or_version");
         }
 
         connect = ConnectRequest.Parse(request.QueryString, request.Subprotocols, out string? error);
         if (connect is null)
         {
-            return new HandshakeRefusal(400, error!);
+            return new HandshakeRefusal(400, error!, "bad_query");
         }
 
         accept = ComputeAccept(request.Key!.Trim());
@@ -64,5 +64,10 @@ internal static class WebSocketHandshake
     }
 }
 
-/// <summary>Why an upgrade was refused: the HTTP status and a line for people.</summary>
-internal sealed record HandshakeRefusal(int Status, string Message);
+/// <summary>Why an upgrade was refused: the HTTP status, a line for people, and the reason counted in /metrics.</summary>
+internal sealed record HandshakeRefusal(int Status, string Message, string Reason)
+{
+    public static readonly HandshakeRefusal UpgradeRequired = new(426, "expected a WebSocket upgrade", "upgrade_required");
+
+    public static readonly HandshakeRefusal ShuttingDown = new(503, "the server is shutting down", "shutting_down");
+}

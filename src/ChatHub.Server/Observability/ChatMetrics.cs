@@ -36,6 +36,8 @@ public sealed class ChatMetrics : IDisposable
     private long _messagesDropped;
     private long _slowConsumerCloses;
     private long _framesIn;
+    private readonly Counter<long> _handshakeRefusals;
+    private readonly Counter<long> _handshakesHandedOn;
 
     public ChatMetrics(IMeterFactory meterFactory)
     {
@@ -50,7 +52,7 @@ public sealed class ChatMetrics : IDisposable
             "Frames queued in the fullest connection outbox when scraped (a full one, Limits:OutboxCapacity, closes with 1013)");
         _meter.CreateObservableCounter("chathub.messages.in", () => Volatile.Read(ref _messagesIn), "{message}", "Chat messages (say, dm) accepted from clients");
         _meter.CreateObservableCounter("chathub.messages.out", () => Volatile.Read(ref _messagesOut), "{message}", "Chat messages (message, dm) queued to clients");
-        _meter.CreateObservableCounter("chathub.messages.dropped", () => Volatile.Read(ref _messagesDropped), "{message}", "Chat messages dropped by the rate limit");
+        _meter.CreateObservableCounter("chathub.messages.dropped", () => Volatile.Read(ref _messagesDropped), "{message}", "Requests (chat messages and others) dropped by the rate limit");
         _meter.CreateObservableCounter("chathub.slow_consumer.closes", () => Volatile.Read(ref _slowConsumerCloses), "{connection}", "Connections closed with 1013 because their outbox filled");
         _meter.CreateObservableCounter("chathub.frames.in", () => Volatile.Read(ref _framesIn), "{frame}", "WebSocket text frames received");
         _commitDuration = _meter.CreateHistogram("chathub.store.commit.duration", "s",
@@ -62,6 +64,10 @@ public sealed class ChatMetrics : IDisposable
         _deliveryDuration = _meter.CreateHistogram("chathub.delivery.duration", "s",
             "From a message's commit to the socket write that carried it to a member, for the oldest message in each write",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _handshakeRefusals = _meter.CreateCounter<long>("chathub.handshake.refusals", "{request}",
+            "WebSocket upgrades refused by ChatHub on either accept path, by reason (upgrade_required, bad_key_or_version, bad_query, shutting_down, headers_timeout; and from the security gate: rate, origin, token, per_ip_cap)");
+        _handshakesHandedOn = _meter.CreateCounter<long>("chathub.handshake.handed_on", "{request}",
+            "Request heads starting GET /ws that the transport handshake left to Kestrel's HTTP parser, by what it did not take (line_end, limit, request_line, header_syntax, header_value, duplicate_header, body, host, incomplete)");
         _meter.CreateObservableGauge("chathub.memory.working_set", () => Environment.WorkingSet, "By", "Process working set");
         _meter.CreateObservableGauge("chathub.memory.gc_heap", () => GC.GetTotalMemory(false), "By", "Bytes allocated on the managed heap and not yet collected");
     }
@@ -101,6 +107,8 @@ public sealed class ChatMetrics : IDisposable
     public void MessageDropped() => Interlocked.Increment(ref _messagesDropped);
     public void SlowConsumerClosed() => Interlocked.Increment(ref _slowConsumerCloses);
     public void FrameIn() => Interlocked.Increment(ref _framesIn);
+    public void HandshakeRefused(string reason) => _handshakeRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void HandshakeHandedOn(string reason) => _handshakesHandedOn.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void StoreCommitted(int messages, TimeSpan duration)
     {
@@ -135,6 +143,7 @@ public sealed class ChatMetrics : IDisposable
         WebSocketCloseStatus.MessageTooBig => "1009",
         WebSocketCloseStatus.InternalServerError => "1011",
         (WebSocketCloseStatus)1013 => "1013",
+        (WebSocketCloseStatus)4001 => "4001",
         { } other => ((int)other).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

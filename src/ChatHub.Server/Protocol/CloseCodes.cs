@@ -7,6 +7,7 @@ public static class CloseCodes
 {
     public const WebSocketCloseStatus Normal = WebSocketCloseStatus.NormalClosure;              // 1000
     public const WebSocketCloseStatus ShuttingDown = WebSocketCloseStatus.EndpointUnavailable;   // 1001
+    public const WebSocketCloseStatus ProtocolError = WebSocketCloseStatus.ProtocolError;         // 1002, sent by .NET's WebSocket itself
     public const WebSocketCloseStatus BinaryFrame = WebSocketCloseStatus.InvalidMessageType;    // 1003
     public const WebSocketCloseStatus InvalidUtf8 = WebSocketCloseStatus.InvalidPayloadData;    // 1007
     public const WebSocketCloseStatus Abuse = WebSocketCloseStatus.PolicyViolation;             // 1008

@@ -5,6 +5,7 @@ namespace ChatHub.Server.Protocol;
 /// <summary>
 /// The text format, for people at a terminal: slash commands in, one human-readable line per frame out.
 /// Requests that need the current room leave <see cref="ClientRequest.Room"/> null; the connection fills it.
+/// Every line sent is escaped for terminals by <see cref="TerminalText"/>.
 /// </summary>
 public static class TextFrameCodec
 {
@@ -109,7 +110,7 @@ public static class TextFrameCodec
     }
 
     /// <summary>Single-line events, the ones a room broadcasts; encoded once per room message.</summary>
-    public static byte[] EncodeLine(ServerEvent serverEvent) => Encoding.UTF8.GetBytes(Render(serverEvent));
+    public static byte[] EncodeLine(ServerEvent serverEvent) => Utf8(Render(serverEvent));
 
     /// <summary>Every line an event shows a person; some events are several lines, an ack is none.</summary>
     public static IEnumerable<byte[]> EncodeLines(ServerEvent serverEvent)
@@ -194,5 +195,6 @@ public static class TextFrameCodec
         return space < 0 ? text : text[..space];
     }
 
-    private static byte[] Utf8(string line) => Encoding.UTF8.GetBytes(line);
+    /// <summary>Every line leaves through here, so nothing a client sent can act on a terminal (see <see cref="TerminalText"/>).</summary>
+    private static byte[] Utf8(string line) => Encoding.UTF8.GetBytes(TerminalText.Escape(line));
 }

@@ -14,7 +14,6 @@ internal sealed partial class UpgradeGate(
     TokenValidator tokens,
     PerIpLimiter perIp,
     ClientAddress addresses,
-    SecurityMetrics metrics,
     ILogger<UpgradeGate> logger)
 {
     /// <summary>
@@ -27,12 +26,12 @@ internal sealed partial class UpgradeGate(
         var address = addresses.Resolve(peer, request.ForwardedFor);
         if (!perIp.TryStartHandshake(address))
         {
-            return Refuse("rate", address, new HandshakeRefusal(StatusCodes.Status429TooManyRequests, "too many connection attempts from your address; try again in a few seconds"));
+            return Refuse(address, new HandshakeRefusal(StatusCodes.Status429TooManyRequests, "too many connection attempts from your address; try again in a few seconds", "rate"));
         }
 
         if (!origins.IsAllowed(request.Origin, request.Host))
         {
-            return Refuse("origin", address, new HandshakeRefusal(StatusCodes.Status403Forbidden, "this origin may not connect"));
+            return Refuse(address, new HandshakeRefusal(StatusCodes.Status403Forbidden, "this origin may not connect", "origin"));
         }
 
         UserIdentity? identity = null;
@@ -40,19 +39,19 @@ internal sealed partial class UpgradeGate(
         {
             if (TokenOf(request) is not { } token)
             {
-                return Refuse("token", address, new HandshakeRefusal(StatusCodes.Status401Unauthorized, "a token is required (token= or Authorization: Bearer)"));
+                return Refuse(address, new HandshakeRefusal(StatusCodes.Status401Unauthorized, "a token is required (token= or Authorization: Bearer)", "token"));
             }
 
             (identity, string? error) = await tokens.ValidateAsync(token);
             if (identity is null)
             {
-                return Refuse("token", address, new HandshakeRefusal(StatusCodes.Status401Unauthorized, error!));
+                return Refuse(address, new HandshakeRefusal(StatusCodes.Status401Unauthorized, error!, "token"));
             }
         }
 
         if (perIp.TryOpen(address) is not { } slot)
         {
-            return Refuse("per_ip_cap", address, new HandshakeRefusal(StatusCodes.Status429TooManyRequests, "too many open connections from your address"));
+            return Refuse(address, new HandshakeRefusal(StatusCodes.Status429TooManyRequests, "too many open connections from your address", "per_ip_cap"));
         }
 
         return (connect with { Identity = identity, AddressSlot = slot }, null);
@@ -71,10 +70,10 @@ internal sealed partial class UpgradeGate(
         return query.TryGetValue("token", out var values) && values.LastOrDefault() is { Length: > 0 } token ? token : null;
     }
 
-    private (ConnectRequest?, HandshakeRefusal?) Refuse(string reason, IPAddress? address, HandshakeRefusal refusal)
+    // Counted in chathub_handshake_refusals_total{reason} by the accept path that writes the refusal.
+    private (ConnectRequest?, HandshakeRefusal?) Refuse(IPAddress? address, HandshakeRefusal refusal)
     {
-        metrics.Refused(reason);
-        LogRefused(logger, refusal.Status, reason, address);
+        LogRefused(logger, refusal.Status, refusal.Reason, address);
         return (null, refusal);
     }
 

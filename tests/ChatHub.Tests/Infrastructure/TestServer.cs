@@ -37,7 +37,8 @@ public sealed class TestServer : IAsyncDisposable
             args.Add("--ChatHub:Security:PerIp:HandshakesPerSecond=0");
         }
 
-        args.AddRange(settings.Select(s => "--ChatHub:" + s));
+        // Kestrel's own limits (Kestrel:Limits:…) pass as they are; everything else is a ChatHub key.
+        args.AddRange(settings.Select(s => s.StartsWith("Kestrel:", StringComparison.Ordinal) ? "--" + s : "--ChatHub:" + s));
         var app = ChatHubApp.Build(args.ToArray());
         await app.StartAsync();
         return new TestServer(app, ChatHubApp.GetBaseAddress(app));

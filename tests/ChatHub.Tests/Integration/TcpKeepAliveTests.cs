@@ -4,8 +4,9 @@ using ChatHub.Tests.Infrastructure;
 namespace ChatHub.Tests.Integration;
 
 /// <summary>
-/// Dead peers are found by TCP keep-alive on every WebSocket's socket. The kernel's own view of the server's
-/// sockets (<c>ss -o</c>, iproute2) shows the keep-alive timer armed with the configured idle time.
+/// With the WebSocket's ping timeout off, dead peers are found by TCP keep-alive on every WebSocket's socket. The
+/// kernel's own view of the server's sockets (<c>ss -o</c>, iproute2) shows the keep-alive timer armed with the
+/// configured idle time.
 /// </summary>
 public sealed class TcpKeepAliveTests
 {
@@ -14,7 +15,8 @@ public sealed class TcpKeepAliveTests
     [InlineData(false)]
     public async Task The_server_side_socket_of_a_websocket_has_keepalive_armed_on_both_accept_paths(bool onTransport)
     {
-        await using var server = await TestServer.StartAsync($"Connections:AcceptOnTransport={onTransport}", "Connections:TcpKeepAliveTime=00:07:00");
+        await using var server = await TestServer.StartAsync(
+            $"Connections:AcceptOnTransport={onTransport}", "Connections:TcpKeepAliveTime=00:07:00", "Connections:KeepAliveTimeout=00:00:00");
         await using var client = await server.ConnectJsonAsync();
         await client.ExpectAsync("welcome");
 
@@ -24,9 +26,18 @@ public sealed class TcpKeepAliveTests
     }
 
     [Fact]
+    public async Task With_the_websocket_ping_timeout_on_the_socket_has_no_tcp_keepalive()
+    {
+        await using var server = await TestServer.StartAsync("Connections:TcpKeepAliveTime=00:07:00");
+        await using var client = await server.ConnectJsonAsync();
+        await client.ExpectAsync("welcome");
+        Assert.DoesNotContain("keepalive", await ServerSocketsAsync(server.BaseAddress.Port));
+    }
+
+    [Fact]
     public async Task Zero_leaves_the_socket_without_keepalive()
     {
-        await using var server = await TestServer.StartAsync("Connections:TcpKeepAliveTime=00:00:00");
+        await using var server = await TestServer.StartAsync("Connections:TcpKeepAliveTime=00:00:00", "Connections:KeepAliveTimeout=00:00:00");
         await using var client = await server.ConnectJsonAsync();
         await client.ExpectAsync("welcome");
         Assert.DoesNotContain("keepalive", await ServerSocketsAsync(server.BaseAddress.Port));

@@ -72,7 +72,7 @@ public sealed partial class TokenRedactionTests : IDisposable
 
             using var http = new HttpClient { BaseAddress = baseAddress };
             string metrics = await http.GetStringAsync("/metrics");
-            Assert.Contains("chathub_upgrades_refused", metrics); // the forged one was counted, by reason only
+            Assert.Contains("chathub_handshake_refusals_total{otel_scope_name=\"ChatHub\",reason=\"token\"}", metrics); // the forged one was counted, by reason only
 
             // The request lines were logged (so redaction had something to do) ...
             Assert.Contains(output, line => line.Contains("token=" + "[redacted]", StringComparison.Ordinal));

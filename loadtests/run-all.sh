@@ -35,7 +35,7 @@ FAST_SENDER=(--ChatHub:Limits:MessagesPerSecond=1000000 --ChatHub:Limits:Message
 # Thousands of connections come from a few 127.0.0.x addresses: lift the per-address limits (docs/security.md).
 NO_PER_IP_LIMITS=(--ChatHub:Security:PerIp:MaxConnections=0 --ChatHub:Security:PerIp:HandshakesPerSecond=0)
 
-# 20,000 open files per process is this box's hard limit; servers and workers inherit the soft one.
+# A hard limit of 20,000 open files per process is common; servers and workers inherit the soft one.
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$TMP" docs/img
 

@@ -1,3 +1,4 @@
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Hosting;
@@ -80,8 +81,9 @@ public static partial class ChatHubApp
                 StorageProvider.Memory => ActivatorUtilities.CreateInstance<InMemoryHistoryStore>(sp),
                 _ => ActivatorUtilities.CreateInstance<SqliteHistoryStore>(sp),
             });
+        services.AddSingleton<NodeIdentity>();
+        services.AddChatHubBackplane(configuration);
         services.AddSingleton<RoomRegistry>();
-        services.AddSingleton<NameRegistry>();
         services.AddSingleton<DirectMessageRefs>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<RateLimitPolicy>();

@@ -35,7 +35,7 @@ internal sealed partial class ConnectionRunner(
         LogConnected(logger, connection.Id, connect.Format);
         try
         {
-            dispatcher.OnConnected(connection, connect.Name, connect.Rooms);
+            await dispatcher.OnConnectedAsync(connection, connect.Name, connect.Rooms);
             // A shutdown that began while this one was being accepted must still reach it.
             if (lifecycle.IsDraining)
             {

@@ -1,4 +1,5 @@
 using System.Text;
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Protocol;
@@ -14,7 +15,8 @@ namespace ChatHub.Server.Connections;
 /// </summary>
 internal sealed partial class RequestDispatcher(
     RoomRegistry rooms,
-    NameRegistry names,
+    IRoomMembership membership,
+    INameDirectory names,
     DirectMessageRefs directMessageRefs,
     IOptions<ChatHubOptions> options,
     ChatMetrics metrics,
@@ -27,19 +29,24 @@ internal sealed partial class RequestDispatcher(
     private readonly LimitsOptions _limits = options.Value.Limits;
 
     /// <summary>The welcome comes first, then the outcome of the name and rooms asked for in the query.</summary>
-    public void OnConnected(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
+    public async Task OnConnectedAsync(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
     {
         ErrorEvent? nameError = null;
         if (requestedName is not null && !Identifiers.IsValidName(requestedName))
         {
             nameError = new ErrorEvent(ErrorCodes.InvalidName, NameRules(requestedName), null);
         }
-        else if (requestedName is not null && !names.TryClaim(requestedName, connection))
+        else if (requestedName is not null)
         {
-            nameError = new ErrorEvent(ErrorCodes.NameTaken, $"{requestedName} is taken; you are a guest until you pick another with nick", null);
+            nameError = await names.TryClaimAsync(requestedName, connection) switch
+            {
+                ClaimOutcome.Claimed => null,
+                ClaimOutcome.Taken => new ErrorEvent(ErrorCodes.NameTaken, $"{requestedName} is taken; you are a guest until you pick another with nick", null),
+                _ => new ErrorEvent(ErrorCodes.Unavailable, $"{requestedName} could not be claimed now; you are a guest until you pick it again with nick", null),
+            };
         }
 
-        connection.Name = requestedName is not null && nameError is null ? requestedName : names.ClaimGuestName(connection);
+        connection.Name = requestedName is not null && nameError is null ? requestedName : await names.ClaimGuestNameAsync(connection);
         var limits = new WelcomeLimits(_limits.MaxTextBytes, _limits.MaxRoomsPerConnection, _limits.MessagesPerSecond);
         connection.Send(new WelcomeEvent(connection.Name, connection.Session, ServerInfo.ProductAndVersion, limits));
         if (nameError is not null)
@@ -96,7 +103,7 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Say: Say(connection, request); break;
             case RequestKind.Dm: DirectMessage(connection, request); break;
             case RequestKind.Who: Who(connection, request); break;
-            case RequestKind.Rooms: connection.Send(new RoomsEvent(rooms.List())); break;
+            case RequestKind.Rooms: _ = ListRoomsAsync(connection, request); break;
             case RequestKind.History: History(connection, request); break;
             case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
             case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
@@ -115,25 +122,49 @@ internal sealed partial class RequestDispatcher(
         }
 
         string old = connection.Name;
-        bool sameName = string.Equals(old, wanted, StringComparison.OrdinalIgnoreCase);
-        if (!sameName && !names.TryClaim(wanted!, connection))
+        if (string.Equals(old, wanted, StringComparison.OrdinalIgnoreCase))
         {
-            Fail(connection, request, ErrorCodes.NameTaken, $"{wanted} is taken");
+            Rename(connection, old, wanted!);
             return;
         }
 
-        connection.Name = wanted!;
-        if (!sameName)
+        // One node answers at once; a cluster's claim is a round trip, and the rename happens when it answers.
+        var claim = names.TryClaimAsync(wanted!, connection);
+        if (claim.IsCompletedSuccessfully)
         {
-            names.Release(old, connection);
+            FinishNick(connection, request, old, wanted!, claim.Result);
+        }
+        else
+        {
+            _ = FinishNickAsync(connection, request, old, wanted!, claim);
+        }
+    }
+
+    private async Task FinishNickAsync(ChatConnection connection, ClientRequest request, string old, string wanted, ValueTask<ClaimOutcome> claim) =>
+        FinishNick(connection, request, old, wanted, await claim);
+
+    private void FinishNick(ChatConnection connection, ClientRequest request, string old, string wanted, ClaimOutcome outcome)
+    {
+        if (outcome != ClaimOutcome.Claimed)
+        {
+            Fail(connection, request, outcome == ClaimOutcome.Taken ? ErrorCodes.NameTaken : ErrorCodes.Unavailable,
+                outcome == ClaimOutcome.Taken ? $"{wanted} is taken" : $"{wanted} could not be claimed now; try again");
+            return;
         }
 
+        Rename(connection, old, wanted);
+        names.Release(old, connection);
+    }
+
+    private void Rename(ChatConnection connection, string old, string wanted)
+    {
+        connection.Name = wanted;
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new RenameInRoom(connection, old, wanted!));
+            rooms.Post(room, new RenameInRoom(connection, old, wanted));
         }
 
-        connection.Send(new NickEvent(wanted!, old));
+        connection.Send(new NickEvent(wanted, old));
     }
 
     private void Join(ChatConnection connection, ClientRequest request)
@@ -225,8 +256,7 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        var recipient = Identifiers.IsValidName(request.To) ? names.Find(request.To) : null;
-        if (recipient is null)
+        if (!Identifiers.IsValidName(request.To))
         {
             Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(request.To, 40)}");
             return;
@@ -244,11 +274,55 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
-        int delivered = recipient.Send(dm) ? 1 : 0;
-        if (!ReferenceEquals(recipient, connection))
+        var dm = new DmEvent(connection.Name, request.To, request.Text!, Timestamps.NowTruncated(clock));
+        var sent = names.SendDirectAsync(dm);
+        if (sent.IsCompletedSuccessfully)
         {
-            connection.Send(dm);
+            FinishDirectMessage(connection, request, dm, sent.Result, failure: null);
+        }
+        else
+        {
+            _ = FinishDirectMessageAsync(connection, request, dm, sent);
+        }
+    }
+
+    private async Task FinishDirectMessageAsync(ChatConnection connection, ClientRequest request, DmEvent dm, ValueTask<string?> sent)
+    {
+        try
+        {
+            FinishDirectMessage(connection, request, dm, await sent, failure: null);
+        }
+        catch (Exception e)
+        {
+            FinishDirectMessage(connection, request, dm, null, e);
+        }
+    }
+
+    private void FinishDirectMessage(ChatConnection connection, ClientRequest request, DmEvent dm, string? recipient, Exception? failure)
+    {
+        if (recipient is null)
+        {
+            if (request.Ref is not null)
+            {
+                directMessageRefs.Forget(connection.Name, request.Ref); // not delivered: a resend must try again
+            }
+
+            if (failure is not null)
+            {
+                Fail(connection, request, ErrorCodes.Unavailable, "the message could not be sent now; try again");
+            }
+            else
+            {
+                Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(dm.To, 40)}");
+            }
+
+            return;
+        }
+
+        int delivered = 1;
+        if (!string.Equals(recipient, connection.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            connection.Send(new DmEvent(dm.From, recipient, dm.Text, dm.Timestamp));
             delivered++;
         }
 
@@ -260,7 +334,33 @@ internal sealed partial class RequestDispatcher(
     {
         if (ResolveRoom(connection, request) is { } room)
         {
-            rooms.Post(room, new WhoInRoom(connection, request.Ref));
+            _ = WhoAsync(connection, request, room);
+        }
+    }
+
+    private async Task WhoAsync(ChatConnection connection, ClientRequest request, string room)
+    {
+        try
+        {
+            connection.Send(new MembersEvent(room, await membership.MembersAsync(room, CancellationToken.None)));
+        }
+        catch (Exception e)
+        {
+            LogBackplaneFailed(logger, e, request.Kind.ToString());
+            Fail(connection, request, ErrorCodes.Unavailable, "members cannot be listed now; try again");
+        }
+    }
+
+    private async Task ListRoomsAsync(ChatConnection connection, ClientRequest request)
+    {
+        try
+        {
+            connection.Send(new RoomsEvent(await membership.ListRoomsAsync(CancellationToken.None)));
+        }
+        catch (Exception e)
+        {
+            LogBackplaneFailed(logger, e, request.Kind.ToString());
+            Fail(connection, request, ErrorCodes.Unavailable, "rooms cannot be listed now; try again");
         }
     }
 
@@ -361,6 +461,9 @@ internal sealed partial class RequestDispatcher(
 
     private static string RoomRules(string room) =>
         $"{EchoedText.Shorten(room, 40)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Request} request failed in the shared store")]
+    private static partial void LogBackplaneFailed(ILogger logger, Exception exception, string request);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

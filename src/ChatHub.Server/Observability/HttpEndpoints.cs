@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using ChatHub.Server.Protocol;
-using ChatHub.Server.Rooms;
+using ChatHub.Server.Backplane;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace ChatHub.Server.Observability;
@@ -29,6 +29,7 @@ internal static class HttpEndpoints
                 ChatJsonContext.Default.StatsSnapshot);
         });
 
-        app.MapGet("/api/rooms", (RoomRegistry rooms) => TypedResults.Json(rooms.List(), ChatJsonContext.Default.RoomInfoArray));
+        app.MapGet("/api/rooms", async (IRoomMembership membership, CancellationToken cancellationToken) =>
+            TypedResults.Json(await membership.ListRoomsAsync(cancellationToken), ChatJsonContext.Default.RoomInfoArray));
     }
 }

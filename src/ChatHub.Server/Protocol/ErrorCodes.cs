@@ -1,6 +1,6 @@
 namespace ChatHub.Server.Protocol;
 
-/// <summary>The <c>code</c> values of an <c>error</c> frame, exactly as PROTOCOL.md lists them.</summary>
+/// <summary>The <c>code</c> values of an <c>error</c> frame: PROTOCOL.md's, and <c>unavailable</c> (cluster mode).</summary>
 public static class ErrorCodes
 {
     public const string BadRequest = "bad_request";
@@ -13,4 +13,7 @@ public static class ErrorCodes
     public const string TooLarge = "too_large";
     public const string RateLimited = "rate_limited";
     public const string NoSuchUser = "no_such_user";
+
+    /// <summary>The shared store (Redis) did not answer in time: nothing was stored or sent; the client may retry.</summary>
+    public const string Unavailable = "unavailable";
 }

@@ -28,6 +28,9 @@ internal sealed class RefDeduplicator(TimeProvider clock)
         return entry;
     }
 
+    /// <summary>Drops a pair (its queued expiry then finds nothing to remove).</summary>
+    public void Forget(string name, string reference) => _entries.Remove((name, reference));
+
     private void Expire()
     {
         var now = clock.GetUtcNow();

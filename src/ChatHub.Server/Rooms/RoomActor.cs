@@ -1,64 +1,66 @@
 using System.Threading.Channels;
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Protocol;
-using ChatHub.Server.Storage;
 
 namespace ChatHub.Server.Rooms;
 
 /// <summary>
-/// Owns one room: its members, its seq counter, its window of recent messages and its ref dedup. The mailbox
-/// is the only way in and has one reader, so none of this state needs a lock. Nothing in the loop awaits a
-/// member: frames go into members' outboxes with TryWrite, and a member whose outbox is full closes itself.
+/// This node's side of one room: its local members, its window of recent messages and the seq delivered last.
+/// The mailbox is the only way in and has one reader, so none of this state needs a lock. Nothing in the loop
+/// awaits a member or the store: frames go into members' outboxes with TryWrite, and the log, the bus and the
+/// membership answer by posting back to the mailbox.
 ///
-/// A said message gets its seq at once but is delivered only when the store reports it durable (in seq order),
-/// so no member ever sees a seq that a crash could hand to another message.
+/// A <c>say</c> goes to the <see cref="IRoomLog"/>, which numbers, stores and publishes it. Messages come back
+/// from the bus (or from the append's own answer) and are delivered strictly in seq order: a seq above the next
+/// expected one is held while the gap is read from the log, because a cluster's pub/sub may lose a publish.
+/// The sender's ack follows its message, so an ack always means "stored, and you have seen it".
 /// </summary>
-internal sealed partial class RoomActor : IAppendCompletion
+internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 {
     /// <summary>Messages in <c>joined.history</c> when the join names no <c>since</c>.</summary>
     public const int DefaultJoinHistory = 50;
 
-    private readonly IHistoryStore _store;
-    private readonly RoomRegistry _registry;
-    private readonly ChatMetrics _metrics;
-    private readonly TimeProvider _clock;
-    private readonly ILogger _logger;
+    /// <summary>Most messages read from the log in one gap fill.</summary>
+    private const int FillBatch = 500;
+
+    private static readonly TimeSpan[] StartRetries = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300)];
+
+    private readonly RoomServices _services;
     private readonly int _window;
     private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     private readonly HashSet<ChatConnection> _members = [];
-    private readonly Queue<(ChatMessage Message, ChatConnection Sender)> _unstored = new();
+
+    /// <summary>Connections whose join waits for the membership; true once they asked to leave meanwhile.</summary>
+    private readonly Dictionary<ChatConnection, bool> _joining = [];
+
     private MessageWindow _recent = null!;
-    private RefDeduplicator _refs = null!;
-    private string[]? _sortedNames;
-    private long _lastAssignedSeq;
-    private long _lastStoredSeq;
+    private SortedDictionary<long, ChatMessage>? _early;
+    private PriorityQueue<(ChatConnection Sender, string? Ref), long>? _pendingAcks;
+    private long _lastDelivered;
+    private int _inFlight;
+    private bool _filling;
     private int _started;
     private volatile int _memberCount;
 
-    public RoomActor(string name, long knownLastSeq, IHistoryStore store, RoomRegistry registry, ChatHubOptions options,
-        ChatMetrics metrics, TimeProvider clock, ILogger logger)
+    public RoomActor(string name, RoomServices services)
     {
         Name = name;
-        _lastStoredSeq = knownLastSeq;
-        _store = store;
-        _registry = registry;
-        _metrics = metrics;
-        _clock = clock;
-        _logger = logger;
-        _window = options.Storage.HistoryWindow;
+        _services = services;
+        _window = services.Options.Storage.HistoryWindow;
     }
 
     public string Name { get; }
 
-    /// <summary>Read by other threads for the room list; written only by the actor.</summary>
+    /// <summary>Members on this node. Read by other threads; written only by the actor.</summary>
     public int MemberCount => _memberCount;
 
-    /// <summary>Seq of the newest stored message (0: none yet). Read by other threads for the room list.</summary>
-    public long LastSeq => Volatile.Read(ref _lastStoredSeq);
+    /// <summary>Seq of the newest delivered message (0: none yet). Read by other threads.</summary>
+    public long LastSeq => Volatile.Read(ref _lastDelivered);
 
     /// <summary>False once the actor has retired; the caller then asks the registry for a fresh one.</summary>
     public bool TryPost(RoomCommand command)
@@ -76,16 +78,25 @@ internal sealed partial class RoomActor : IAppendCompletion
         return true;
     }
 
-    void IAppendCompletion.OnAppended(ChatMessage message)
-    {
-        // Called on the store's writer; hop back onto the actor. The mailbox never completes while a message is
-        // unstored (see TryRetire), so this write cannot fail.
-        _mailbox.Writer.TryWrite(new MessageStored(message));
-    }
+    // The log, bus and membership call these on their own threads; each hops back onto the actor. None of them
+    // can find the mailbox completed while the actor waits for them (see TryRetire), except bus deliveries
+    // racing an unsubscribe, which are then rightly dropped.
+    void IAppendCallback.OnAppended(AppendRequest request, AppendResult result) => _mailbox.Writer.TryWrite(new Appended(request, result));
+
+    void IRoomSink.OnMessage(ChatMessage message) => _mailbox.Writer.TryWrite(new MessageArrived(message));
+
+    void IRoomSink.OnPresence(PresenceChange change) => _mailbox.Writer.TryWrite(new PresenceArrived(change));
+
+    void IRoomSink.OnResumed() => _mailbox.Writer.TryWrite(CatchUp.Instance);
 
     private async Task RunAsync()
     {
-        await LoadWithRetryAsync();
+        if (!await TryStartAsync())
+        {
+            FailQueuedAndRetire();
+            return;
+        }
+
         var reader = _mailbox.Reader;
         while (await reader.WaitToReadAsync())
         {
@@ -98,7 +109,7 @@ internal sealed partial class RoomActor : IAppendCompletion
                 catch (Exception e)
                 {
                     // A bug in one command must not take the room down for everyone in it.
-                    LogCommandFailed(_logger, e, Name, command.GetType().Name);
+                    LogCommandFailed(_services.Logger, e, Name, command.GetType().Name);
                 }
             }
 
@@ -109,43 +120,62 @@ internal sealed partial class RoomActor : IAppendCompletion
         }
     }
 
-    /// <summary>Commands wait in the mailbox while the store cannot be read; the room starts once it can.</summary>
-    private async Task LoadWithRetryAsync()
+    /// <summary>
+    /// Subscribes first, then reads the log, so that nothing published in between is missed: what the bus brings
+    /// that the load already had is dropped by seq. A few quick retries; then the room gives up for now.
+    /// </summary>
+    private async Task<bool> TryStartAsync()
     {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
+        for (int attempt = 0; ; attempt++)
         {
             try
             {
-                await LoadAsync();
-                return;
+                await _services.Bus.SubscribeAsync(Name, this, CancellationToken.None);
+                var history = await _services.Log.LoadAsync(Name, _window, CancellationToken.None);
+                _recent = new MessageWindow(_window);
+                foreach (var message in history.Messages)
+                {
+                    _recent.Add(message);
+                }
+
+                Volatile.Write(ref _lastDelivered, Math.Max(history.LastSeq, _recent.NewestSeq));
+                return true;
             }
             catch (Exception e)
             {
-                LogLoadFailed(_logger, e, Name, delay.TotalMilliseconds);
-                await Task.Delay(delay, _clock);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                _services.Bus.Unsubscribe(Name, this);
+                if (attempt == StartRetries.Length)
+                {
+                    LogStartFailed(_services.Logger, e, Name);
+                    return false;
+                }
+
+                await Task.Delay(StartRetries[attempt], _services.Clock);
             }
         }
     }
 
-    private async Task LoadAsync()
+    /// <summary>The room could not start: every request waiting for it hears <c>unavailable</c>; the next one tries again.</summary>
+    private void FailQueuedAndRetire()
     {
-        var history = await _store.LoadAsync(Name, _window, CancellationToken.None);
-        _recent = new MessageWindow(_window);
-        _refs = new RefDeduplicator(_clock);
-        var refsSince = _clock.GetUtcNow() - RefDeduplicator.Lifetime;
-        foreach (var message in history.Messages)
+        if (!_services.Registry.TryRemove(this))
         {
-            _recent.Add(message);
-            if (message.Ref is not null && message.Timestamp > refsSince)
-            {
-                _refs.Remember(message.From, message.Ref, message.Seq, message.Timestamp);
-            }
+            // Someone else already replaced us; still answer what came here.
         }
 
-        _lastAssignedSeq = Math.Max(history.LastSeq, _recent.NewestSeq);
-        Volatile.Write(ref _lastStoredSeq, _lastAssignedSeq);
+        _mailbox.Writer.TryComplete();
+        while (_mailbox.Reader.TryRead(out var command))
+        {
+            var (asker, reference) = command switch
+            {
+                JoinRoom join => (join.Member, null),
+                SayInRoom say => (say.Sender, say.Ref),
+                HistoryOfRoom history => (history.Asker, null),
+                WhoInRoom who => (who.Asker, who.Ref),
+                _ => ((ChatConnection?)null, (string?)null),
+            };
+            asker?.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be reached now; try again", reference));
+        }
     }
 
     private void Handle(RoomCommand command)
@@ -153,82 +183,270 @@ internal sealed partial class RoomActor : IAppendCompletion
         switch (command)
         {
             case SayInRoom say: Say(say); break;
-            case MessageStored stored: Deliver(stored.Message); break;
+            case Appended appended: OnAppended(appended); break;
+            case MessageArrived arrived: Arrive(arrived.Message); break;
+            case PresenceArrived presence: OnPresence(presence.Change); break;
             case JoinRoom join: Join(join); break;
+            case JoinCompleted completed: CompleteJoin(completed); break;
             case LeaveRoom leave: Leave(leave); break;
             case RenameInRoom rename: Rename(rename); break;
-            case WhoInRoom who: who.Asker.Send(new MembersEvent(Name, SortedNames())); break;
             case HistoryOfRoom history: SendHistory(history); break;
+            case GapRead read: OnGapRead(read); break;
+            case CatchUp: StartFill(); break;
+            case MembershipSettled: _inFlight--; break;
         }
     }
 
     private void Say(SayInRoom say)
     {
         var sender = say.Sender;
-        string name = sender.Name;
-        if (say.Ref is not null && _refs.TryGet(name, say.Ref, out var earlier))
+        if (!_members.Contains(sender) && !_joining.ContainsKey(sender))
         {
-            if (earlier.Seq <= _lastStoredSeq)
+            sender.Send(new ErrorEvent(ErrorCodes.NotInRoom, $"join {Name} first", say.Ref));
+            return;
+        }
+
+        _inFlight++;
+        var request = new AppendRequest(Name, sender.Name, say.Text, say.Ref, Timestamps.NowTruncated(_services.Clock)) { Origin = sender };
+        _services.Log.Append(request, this);
+    }
+
+    private void OnAppended(Appended appended)
+    {
+        _inFlight--;
+        var request = appended.Request;
+        var sender = (ChatConnection)request.Origin!;
+        var result = appended.Result;
+        if (result.Outcome == AppendOutcome.Unavailable)
+        {
+            sender.Send(new ErrorEvent(ErrorCodes.Unavailable, "the message could not be stored; it was not sent, try again", request.Ref));
+            return;
+        }
+
+        if (result.Outcome == AppendOutcome.Stored && result.Seq > _lastDelivered)
+        {
+            // The append's answer may come before the bus brings the message (or instead of it, if the publish
+            // was lost): it is the same message, so deliver it from here.
+            Arrive(request.ToMessage(result.Seq));
+        }
+
+        if (result.Seq <= _lastDelivered)
+        {
+            sender.Send(new AckEvent(request.Ref, Name, result.Seq));
+        }
+        else
+        {
+            // A resent ref whose first copy is not delivered here yet: ack once it is.
+            (_pendingAcks ??= new()).Enqueue((sender, request.Ref), result.Seq);
+        }
+    }
+
+    /// <summary>Delivers in seq order; a message past a gap waits while the gap is read from the log.</summary>
+    private void Arrive(ChatMessage message)
+    {
+        if (message.Seq <= _lastDelivered)
+        {
+            return;
+        }
+
+        if (message.Seq == _lastDelivered + 1)
+        {
+            Deliver(message);
+            DeliverHeld();
+            return;
+        }
+
+        var early = _early ??= new SortedDictionary<long, ChatMessage>();
+        early.TryAdd(message.Seq, message);
+        StartFill();
+    }
+
+    private void DeliverHeld()
+    {
+        while (_early is { Count: > 0 } early)
+        {
+            var (seq, message) = early.First();
+            if (seq > _lastDelivered + 1)
             {
-                sender.Send(new AckEvent(say.Ref, Name, earlier.Seq));
+                return;
             }
-            else
+
+            early.Remove(seq);
+            if (seq == _lastDelivered + 1)
             {
-                (earlier.Waiters ??= []).Add(sender);
+                Deliver(message);
+            }
+        }
+    }
+
+    private void Deliver(ChatMessage message)
+    {
+        _recent.Add(message);
+        Volatile.Write(ref _lastDelivered, message.Seq);
+        _services.Metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null));
+        while (_pendingAcks is not null && _pendingAcks.TryPeek(out var waiter, out long seq) && seq <= message.Seq)
+        {
+            _pendingAcks.Dequeue();
+            waiter.Sender.Send(new AckEvent(waiter.Ref, Name, seq));
+        }
+    }
+
+    private void StartFill()
+    {
+        if (_filling)
+        {
+            return;
+        }
+
+        _filling = true;
+        _ = ReadGapAsync(_lastDelivered);
+    }
+
+    private async Task ReadGapAsync(long after)
+    {
+        IReadOnlyList<ChatMessage>? messages = null;
+        try
+        {
+            messages = await _services.Log.ReadAfterAsync(Name, after, FillBatch, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogGapReadFailed(_services.Logger, e, Name, after);
+        }
+
+        _mailbox.Writer.TryWrite(new GapRead(after, messages));
+    }
+
+    private void OnGapRead(GapRead read)
+    {
+        _filling = false;
+        if (read.Messages is not { } messages)
+        {
+            // The log cannot be read now; the bus's resume (or the next message) tries again.
+            if (_early is { Count: > 0 })
+            {
+                _ = RetryFillLaterAsync();
             }
 
             return;
         }
 
-        var now = Timestamps.NowTruncated(_clock);
-        var message = new ChatMessage(Name, ++_lastAssignedSeq, name, say.Text, now, say.Ref);
-        if (say.Ref is not null)
+        foreach (var message in messages)
         {
-            _refs.Remember(name, say.Ref, message.Seq, now);
-        }
-
-        _unstored.Enqueue((message, sender));
-        _store.Append(message, this);
-    }
-
-    private void Deliver(ChatMessage message)
-    {
-        var (expected, sender) = _unstored.Dequeue();
-        if (!ReferenceEquals(expected, message))
-        {
-            throw new InvalidOperationException($"Store reported {message.Room}#{message.Seq} out of order; expected #{expected.Seq}");
-        }
-
-        _recent.Add(message);
-        Volatile.Write(ref _lastStoredSeq, message.Seq);
-        _metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null));
-
-        var ack = new AckEvent(message.Ref, Name, message.Seq);
-        sender.Send(ack);
-        if (message.Ref is not null && _refs.TryGet(message.From, message.Ref, out var entry) && entry.Waiters is { } waiters)
-        {
-            foreach (var waiter in waiters)
+            if (message.Seq > _lastDelivered + 1)
             {
-                waiter.Send(ack);
+                // The log no longer keeps what lay in between (trimmed past the window, or lost with Redis's data).
+                SkipTo(message.Seq - 1);
             }
 
-            entry.Waiters = null;
+            Arrive(message);
         }
+
+        DeliverHeld();
+        if (_early is { Count: > 0 } early)
+        {
+            if (messages.Count == FillBatch)
+            {
+                StartFill();
+            }
+            else
+            {
+                SkipTo(early.First().Key - 1);
+                DeliverHeld();
+            }
+        }
+    }
+
+    private async Task RetryFillLaterAsync()
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(500), _services.Clock);
+        _mailbox.Writer.TryWrite(CatchUp.Instance);
+    }
+
+    private void SkipTo(long seq)
+    {
+        LogGapSkipped(_services.Logger, Name, _lastDelivered, seq);
+        _recent = new MessageWindow(_window);
+        Volatile.Write(ref _lastDelivered, seq);
     }
 
     private void Join(JoinRoom join)
     {
         var member = join.Member;
-        bool isNew = _members.Add(member);
-        if (isNew)
+        bool wasMember = _members.Contains(member) || _joining.ContainsKey(member);
+        Task<IReadOnlyList<string>> members;
+        if (wasMember)
         {
-            _sortedNames = null;
+            members = _services.Membership.MembersAsync(Name, CancellationToken.None);
+        }
+        else
+        {
+            _joining[member] = false;
+            members = JoinMembershipAsync(member);
+        }
+
+        _inFlight++;
+        if (members.IsCompletedSuccessfully)
+        {
+            CompleteJoin(new JoinCompleted(join, members.Result, wasMember));
+        }
+        else
+        {
+            _ = AwaitJoinAsync(join, members, wasMember);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> JoinMembershipAsync(ChatConnection member) =>
+        (await _services.Membership.JoinAsync(Name, member.Name, member.Id, CancellationToken.None)).Members;
+
+    private async Task AwaitJoinAsync(JoinRoom join, Task<IReadOnlyList<string>> members, bool wasMember)
+    {
+        IReadOnlyList<string>? result = null;
+        try
+        {
+            result = await members;
+        }
+        catch (Exception e)
+        {
+            LogMembershipFailed(_services.Logger, e, Name);
+        }
+
+        _mailbox.Writer.TryWrite(new JoinCompleted(join, result, wasMember));
+    }
+
+    private void CompleteJoin(JoinCompleted completed)
+    {
+        _inFlight--;
+        var member = completed.Join.Member;
+        if (!completed.WasMember && _joining.Remove(member, out bool leftMeanwhile))
+        {
+            if (completed.Members is null)
+            {
+                member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
+                return;
+            }
+
+            if (leftMeanwhile)
+            {
+                ChangeMembership(_services.Membership.LeaveAsync(Name, member.Name, member.Id, CancellationToken.None));
+                return;
+            }
+        }
+        else if (completed.Members is null)
+        {
+            member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
+            return;
+        }
+
+        if (_members.Add(member))
+        {
             _memberCount = _members.Count;
         }
 
+        var join = completed.Join;
         ChatMessage[] history;
         bool truncated = false;
-        if (join.Since > _lastStoredSeq)
+        if (join.Since > _lastDelivered)
         {
             // The client saw seqs this room never had: the store lost its history (an in-memory store restarted).
             // Its "since" means nothing here; hand it the room as it is and say that the past is gone.
@@ -239,24 +457,32 @@ internal sealed partial class RoomActor : IAppendCompletion
         {
             history = _recent.After(since);
             // Something between `since` and the oldest kept message is gone for good.
-            long firstKept = _recent.Count == 0 ? _lastStoredSeq + 1 : _recent.OldestSeq;
-            truncated = since + 1 < firstKept && since < _lastStoredSeq;
+            long firstKept = _recent.Count == 0 ? _lastDelivered + 1 : _recent.OldestSeq;
+            truncated = since + 1 < firstKept && since < _lastDelivered;
         }
         else
         {
             history = _recent.Newest(DefaultJoinHistory);
         }
 
-        member.Send(new JoinedEvent(Name, SortedNames(), history, truncated));
-        if (isNew)
-        {
-            Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Join, null, _members.Count), except: member);
-        }
+        member.Send(new JoinedEvent(Name, Sorted(completed.Members), history, truncated));
     }
 
     private void Leave(LeaveRoom leave)
     {
         var member = leave.Member;
+        if (_joining.ContainsKey(member))
+        {
+            // The membership still works on the join; the leave follows once it answers.
+            _joining[member] = true;
+            if (leave.Reply)
+            {
+                member.Send(new LeftEvent(Name));
+            }
+
+            return;
+        }
+
         if (!_members.Remove(member))
         {
             if (leave.Reply)
@@ -267,25 +493,66 @@ internal sealed partial class RoomActor : IAppendCompletion
             return;
         }
 
-        _sortedNames = null;
         _memberCount = _members.Count;
         if (leave.Reply)
         {
             member.Send(new LeftEvent(Name));
         }
 
-        Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Leave, null, _members.Count), except: member);
+        ChangeMembership(_services.Membership.LeaveAsync(Name, member.Name, member.Id, CancellationToken.None));
     }
 
     private void Rename(RenameInRoom rename)
     {
-        if (!_members.Contains(rename.Member))
+        if (_members.Contains(rename.Member))
         {
+            ChangeMembership(_services.Membership.RenameAsync(Name, rename.OldName, rename.NewName, rename.Member.Id, CancellationToken.None));
+        }
+    }
+
+    /// <summary>Waits (off the loop) for a membership change; the room stays until it is settled.</summary>
+    private void ChangeMembership(Task<MembershipResult> change)
+    {
+        if (change.IsCompleted)
+        {
+            if (change.IsFaulted)
+            {
+                LogMembershipFailed(_services.Logger, change.Exception, Name);
+            }
+
             return;
         }
 
-        _sortedNames = null;
-        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _members.Count), except: rename.Member);
+        _inFlight++;
+        _ = SettleAsync(change);
+    }
+
+    private async Task SettleAsync(Task<MembershipResult> change)
+    {
+        try
+        {
+            await change;
+        }
+        catch (Exception e)
+        {
+            LogMembershipFailed(_services.Logger, e, Name);
+        }
+
+        _mailbox.Writer.TryWrite(MembershipSettled.Instance);
+    }
+
+    private void OnPresence(PresenceChange change)
+    {
+        bool fromHere = change.Node == _services.Node.Id;
+        var presence = new PresenceEvent(Name, change.Name, change.Kind, change.To, change.Members);
+        var frame = new BroadcastFrame(presence);
+        foreach (var member in _members)
+        {
+            if (!(fromHere && member.Id == change.ConnectionId))
+            {
+                member.TrySendFrame(frame.For(member.Format));
+            }
+        }
     }
 
     private void SendHistory(HistoryOfRoom request)
@@ -310,39 +577,41 @@ internal sealed partial class RoomActor : IAppendCompletion
         return delivered;
     }
 
-    private string[] SortedNames()
+    private static IReadOnlyList<string> Sorted(IReadOnlyList<string> names)
     {
-        if (_sortedNames is null)
+        // The local membership hands out its sorted array; a cluster's arrives unsorted.
+        for (int i = 1; i < names.Count; i++)
         {
-            var names = new string[_members.Count];
-            int i = 0;
-            foreach (var member in _members)
+            if (StringComparer.OrdinalIgnoreCase.Compare(names[i - 1], names[i]) > 0)
             {
-                names[i++] = member.Name;
+                var sorted = names.ToArray();
+                Array.Sort(sorted, StringComparer.OrdinalIgnoreCase);
+                return sorted;
             }
-
-            Array.Sort(names, StringComparer.OrdinalIgnoreCase);
-            _sortedNames = names;
         }
 
-        return _sortedNames;
+        return names;
     }
 
     /// <summary>
-    /// A room with no members, no unstored messages and no history is forgotten, so that rooms joined once and
-    /// left do not pile up. Commands that raced in are handed to the room's next incarnation.
+    /// A room with no local member and nothing in flight is forgotten here (and unsubscribed), so rooms joined
+    /// once and left do not pile up; its history stays in the log. Commands that raced in go to its next incarnation.
     /// </summary>
     private bool TryRetire()
     {
-        if (_members.Count > 0 || _unstored.Count > 0 || _lastStoredSeq > 0 || !_registry.TryRemove(this))
+        if (_members.Count > 0 || _joining.Count > 0 || _inFlight > 0 || _filling || !_services.Registry.TryRemove(this))
         {
             return false;
         }
 
+        _services.Bus.Unsubscribe(Name, this);
         _mailbox.Writer.TryComplete();
         while (_mailbox.Reader.TryRead(out var late))
         {
-            _registry.Post(Name, late);
+            if (late is not (MessageArrived or PresenceArrived or CatchUp or GapRead))
+            {
+                _services.Registry.Post(Name, late);
+            }
         }
 
         return true;
@@ -351,6 +620,15 @@ internal sealed partial class RoomActor : IAppendCompletion
     [LoggerMessage(Level = LogLevel.Error, Message = "Room {Room}: {Command} failed")]
     private static partial void LogCommandFailed(ILogger logger, Exception exception, string room, string command);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Room {Room}: loading its history failed; retrying in {DelayMs} ms")]
-    private static partial void LogLoadFailed(ILogger logger, Exception exception, string room, double delayMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not subscribe or load its history; requests waiting for it get unavailable")]
+    private static partial void LogStartFailed(ILogger logger, Exception exception, string room);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: reading the log after #{After} failed")]
+    private static partial void LogGapReadFailed(ILogger logger, Exception exception, string room, long after);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the log no longer keeps #{From}..#{To}; delivery goes on after it")]
+    private static partial void LogGapSkipped(ILogger logger, string room, long from, long to);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: a membership change failed")]
+    private static partial void LogMembershipFailed(ILogger logger, Exception? exception, string room);
 }

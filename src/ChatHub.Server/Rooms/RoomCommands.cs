@@ -1,9 +1,11 @@
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Protocol;
 
 namespace ChatHub.Server.Rooms;
 
-// The messages a RoomActor's mailbox carries. Connections post them; the store posts Stored.
+// The messages a RoomActor's mailbox carries. Connections post the requests; the log, the bus and the
+// membership's answers come back as the rest, so the actor's state is only ever touched by its own loop.
 
 internal abstract class RoomCommand;
 
@@ -48,7 +50,47 @@ internal sealed class HistoryOfRoom(ChatConnection asker, long? before, int limi
     public int Limit { get; } = limit;
 }
 
-internal sealed class MessageStored(ChatMessage message) : RoomCommand
+/// <summary>The log's answer to one of this actor's appends.</summary>
+internal sealed class Appended(AppendRequest request, AppendResult result) : RoomCommand
+{
+    public AppendRequest Request { get; } = request;
+    public AppendResult Result { get; } = result;
+}
+
+/// <summary>A stored message from the bus (this node's or another's).</summary>
+internal sealed class MessageArrived(ChatMessage message) : RoomCommand
 {
     public ChatMessage Message { get; } = message;
+}
+
+internal sealed class PresenceArrived(PresenceChange change) : RoomCommand
+{
+    public PresenceChange Change { get; } = change;
+}
+
+/// <summary>The membership answered a join (Members) or failed (Members is null).</summary>
+internal sealed class JoinCompleted(JoinRoom join, IReadOnlyList<string>? members, bool wasMember) : RoomCommand
+{
+    public JoinRoom Join { get; } = join;
+    public IReadOnlyList<string>? Members { get; } = members;
+    public bool WasMember { get; } = wasMember;
+}
+
+/// <summary>A membership change this actor started has finished (so the room may retire).</summary>
+internal sealed class MembershipSettled : RoomCommand
+{
+    public static readonly MembershipSettled Instance = new();
+}
+
+/// <summary>Messages read from the log to fill a gap after <see cref="After"/> (null: the read failed).</summary>
+internal sealed class GapRead(long after, IReadOnlyList<ChatMessage>? messages) : RoomCommand
+{
+    public long After { get; } = after;
+    public IReadOnlyList<ChatMessage>? Messages { get; } = messages;
+}
+
+/// <summary>Read the log after the last delivered seq: the bus may have missed something.</summary>
+internal sealed class CatchUp : RoomCommand
+{
+    public static readonly CatchUp Instance = new();
 }

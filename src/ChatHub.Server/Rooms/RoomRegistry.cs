@@ -1,32 +1,31 @@
 using System.Collections.Concurrent;
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Observability;
-using ChatHub.Server.Protocol;
-using ChatHub.Server.Storage;
 using Microsoft.Extensions.Options;
 
 namespace ChatHub.Server.Rooms;
 
 /// <summary>
-/// The rooms this node holds, by exact name. One of the two shared maps of the server (the other holds names);
-/// everything else about a room lives inside its actor.
+/// The room actors this node runs, by exact name: one per room with local members (or a request in flight).
+/// Which rooms exist, and who is in them, is the <see cref="IRoomMembership"/>'s to say, not this map's.
 /// </summary>
-internal sealed class RoomRegistry(
-    IHistoryStore store,
-    IOptions<ChatHubOptions> options,
-    ChatMetrics metrics,
-    TimeProvider clock,
-    ILogger<RoomActor> actorLogger)
+internal sealed class RoomRegistry
 {
     private readonly ConcurrentDictionary<string, RoomActor> _rooms = new(StringComparer.Ordinal);
+    private readonly RoomServices _services;
 
-    /// <summary>Rooms with kept history exist before anyone joins them: they are listed and keep their seq.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    public RoomRegistry(
+        IRoomLog log,
+        IRoomBus bus,
+        IRoomMembership membership,
+        NodeIdentity node,
+        IOptions<ChatHubOptions> options,
+        ChatMetrics metrics,
+        TimeProvider clock,
+        ILogger<RoomActor> actorLogger)
     {
-        foreach (var room in await store.ListRoomsAsync(cancellationToken))
-        {
-            _rooms.TryAdd(room.Room, Create(room.Room, room.LastSeq));
-        }
+        _services = new RoomServices(log, bus, membership, this, node, options.Value, metrics, clock, actorLogger);
     }
 
     /// <summary>Hands a command to the room's actor, creating the room if needed. Never waits.</summary>
@@ -34,7 +33,7 @@ internal sealed class RoomRegistry(
     {
         while (true)
         {
-            var actor = _rooms.GetOrAdd(room, static (name, self) => self.Create(name, 0), this);
+            var actor = _rooms.GetOrAdd(room, static (name, services) => new RoomActor(name, services), _services);
             if (actor.TryPost(command))
             {
                 return;
@@ -44,29 +43,11 @@ internal sealed class RoomRegistry(
         }
     }
 
-    /// <summary>Rooms held in memory, retired ones excluded.</summary>
+    /// <summary>Room actors running on this node.</summary>
     public int Count => _rooms.Count;
 
+    /// <summary>The running actors (for the bus's resume).</summary>
+    public IEnumerable<RoomActor> Actors => _rooms.Values;
+
     public bool TryRemove(RoomActor actor) => _rooms.TryRemove(new KeyValuePair<string, RoomActor>(actor.Name, actor));
-
-    /// <summary>The rooms that exist for the protocol: with members or with kept history, sorted by name.</summary>
-    public RoomInfo[] List()
-    {
-        var rooms = new List<RoomInfo>(_rooms.Count);
-        foreach (var actor in _rooms.Values)
-        {
-            int members = actor.MemberCount;
-            if (members > 0 || actor.LastSeq > 0)
-            {
-                rooms.Add(new RoomInfo(actor.Name, members));
-            }
-        }
-
-        rooms.Sort(static (a, b) => string.CompareOrdinal(a.Room, b.Room));
-        return rooms.ToArray();
-    }
-
-    // GetOrAdd may build an actor that loses the race; it is never started and simply dropped.
-    private RoomActor Create(string name, long knownLastSeq) =>
-        new(name, knownLastSeq, store, this, options.Value, metrics, clock, actorLogger);
 }

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using ChatHub.Server.Protocol;
+
+namespace ChatHub.Server.Backplane.Local;
+
+/// <summary>
+/// One node's room membership: per room, each member name with how many of its connections are in, so a
+/// name with several connections is one member. Changes are published on the <see cref="LocalRoomBus"/>
+/// under the room's lock, so presence leaves in the order the changes were made.
+/// </summary>
+internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, NodeIdentity node) : IRoomMembership
+{
+    private readonly ConcurrentDictionary<string, RoomMembers> _rooms = new(StringComparer.Ordinal);
+
+    public Task<MembershipResult> JoinAsync(string room, string name, long connectionId, CancellationToken cancellationToken)
+    {
+        var members = _rooms.GetOrAdd(room, static _ => new RoomMembers());
+        lock (members)
+        {
+            int count = members.Names.GetValueOrDefault(name) + 1;
+            members.Names[name] = count;
+            members.Sorted = null;
+            if (count == 1)
+            {
+                bus.PublishPresence(room, new PresenceChange(PresenceEvent.Join, name, null, node.Id, connectionId, members.Names.Count));
+            }
+
+            // The dictionary may have been dropped as empty between GetOrAdd and the lock: put it back.
+            _rooms.TryAdd(room, members);
+            return Task.FromResult(new MembershipResult(count == 1, members.SortedNames()));
+        }
+    }
+
+    public Task<MembershipResult> LeaveAsync(string room, string name, long connectionId, CancellationToken cancellationToken)
+    {
+        if (!_rooms.TryGetValue(room, out var members))
+        {
+            return Task.FromResult(new MembershipResult(false, []));
+        }
+
+        lock (members)
+        {
+            bool removed = Remove(members, name);
+            if (removed)
+            {
+                bus.PublishPresence(room, new PresenceChange(PresenceEvent.Leave, name, null, node.Id, connectionId, members.Names.Count));
+            }
+
+            if (members.Names.Count == 0)
+            {
+                _rooms.TryRemove(new KeyValuePair<string, RoomMembers>(room, members));
+            }
+
+            return Task.FromResult(new MembershipResult(removed, members.SortedNames()));
+        }
+    }
+
+    public Task<MembershipResult> RenameAsync(string room, string oldName, string newName, long connectionId, CancellationToken cancellationToken)
+    {
+        if (!_rooms.TryGetValue(room, out var members))
+        {
+            return Task.FromResult(new MembershipResult(false, []));
+        }
+
+        lock (members)
+        {
+            if (!Remove(members, oldName))
+            {
+                return Task.FromResult(new MembershipResult(false, members.SortedNames()));
+            }
+
+            members.Names[newName] = members.Names.GetValueOrDefault(newName) + 1;
+            members.Sorted = null;
+            bus.PublishPresence(room, new PresenceChange(PresenceEvent.Rename, oldName, newName, node.Id, connectionId, members.Names.Count));
+            return Task.FromResult(new MembershipResult(true, members.SortedNames()));
+        }
+    }
+
+    public Task<IReadOnlyList<string>> MembersAsync(string room, CancellationToken cancellationToken)
+    {
+        if (!_rooms.TryGetValue(room, out var members))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        lock (members)
+        {
+            return Task.FromResult<IReadOnlyList<string>>(members.SortedNames());
+        }
+    }
+
+    public async Task<RoomInfo[]> ListRoomsAsync(CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var stored in await log.ListRoomsAsync(cancellationToken))
+        {
+            counts[stored.Room] = 0;
+        }
+
+        foreach (var (room, members) in _rooms)
+        {
+            lock (members)
+            {
+                if (members.Names.Count > 0)
+                {
+                    counts[room] = members.Names.Count;
+                }
+            }
+        }
+
+        var rooms = counts.Select(pair => new RoomInfo(pair.Key, pair.Value)).ToArray();
+        Array.Sort(rooms, static (a, b) => string.CompareOrdinal(a.Room, b.Room));
+        return rooms;
+    }
+
+    private static bool Remove(RoomMembers members, string name)
+    {
+        if (!members.Names.TryGetValue(name, out int count))
+        {
+            return false;
+        }
+
+        members.Sorted = null;
+        if (count > 1)
+        {
+            members.Names[name] = count - 1;
+            return false;
+        }
+
+        members.Names.Remove(name);
+        return true;
+    }
+
+    /// <summary>A room's names; guarded by locking the instance.</summary>
+    private sealed class RoomMembers
+    {
+        public Dictionary<string, int> Names { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Sorted names, built on first need after a change (joins and <c>who</c> read it often).</summary>
+        public string[]? Sorted { get; set; }
+
+        public string[] SortedNames()
+        {
+            if (Sorted is null)
+            {
+                var names = Names.Keys.ToArray();
+                Array.Sort(names, StringComparer.OrdinalIgnoreCase);
+                Sorted = names;
+            }
+
+            return Sorted;
+        }
+    }
+}

@@ -165,7 +165,7 @@ internal sealed partial class RoomActor : IAppendCompletion
     private void Say(SayInRoom say)
     {
         var sender = say.Sender;
-        string name = sender.Name;
+        string name = say.Name;
         if (say.Ref is not null && _refs.TryGet(name, say.Ref, out var earlier))
         {
             if (earlier.Seq <= _lastStoredSeq)

@@ -240,7 +240,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageIn();
-        rooms.Post(room, new SayInRoom(connection, request.Text!, request.Ref));
+        rooms.Post(room, new SayInRoom(connection, connection.Name, request.Text!, request.Ref));
     }
 
     private void DirectMessage(ChatConnection connection, ClientRequest request)

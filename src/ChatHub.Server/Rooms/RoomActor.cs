@@ -207,7 +207,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         }
 
         _inFlight++;
-        var request = new AppendRequest(Name, sender.Name, say.Text, say.Ref, Timestamps.NowTruncated(_services.Clock)) { Origin = sender };
+        var request = new AppendRequest(Name, say.Name, say.Text, say.Ref, Timestamps.NowTruncated(_services.Clock)) { Origin = sender };
         _services.Log.Append(request, this);
     }
 

@@ -23,9 +23,16 @@ internal sealed class LeaveRoom(ChatConnection member, bool reply) : RoomCommand
     public bool Reply { get; } = reply;
 }
 
-internal sealed class SayInRoom(ChatConnection sender, string text, string? reference) : RoomCommand
+internal sealed class SayInRoom(ChatConnection sender, string name, string text, string? reference) : RoomCommand
 {
     public ChatConnection Sender { get; } = sender;
+
+    /// <summary>
+    /// The sender's name when it said this. The room runs later, and a <c>nick</c> right behind the <c>say</c>
+    /// may have changed the connection's name by then; the message and its ref belong to the name it was said under.
+    /// </summary>
+    public string Name { get; } = name;
+
     public string Text { get; } = text;
     public string? Ref { get; } = reference;
 }

@@ -70,6 +70,9 @@ public static partial class ChatHubApp
             .ValidateDataAnnotations()
             .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
+            .Validate(o => o.Cluster.NodeTimeout >= TimeSpan.FromSeconds(1) && o.Cluster.OperationTimeout > TimeSpan.Zero
+                    && o.Cluster.OperationTimeout < o.Cluster.NodeTimeout,
+                "ChatHub:Cluster:NodeTimeout must be 1 s or more and OperationTimeout positive and shorter than it")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -95,6 +98,7 @@ public static partial class ChatHubApp
 
         // Stop order is the reverse of this: connections drain first, then the store commits what is left.
         services.AddHostedService<StoreLifetime>();
+        services.AddChatHubBackplaneLifetime(configuration);
         services.AddHostedService<ConnectionDrainer>();
         services.AddHostedService<RateLimitReplenisher>();
 

@@ -11,8 +11,7 @@ internal static class BackplaneServices
 {
     public static void AddChatHubBackplane(this IServiceCollection services, IConfiguration configuration)
     {
-        string? redis = configuration[$"{ChatHubOptions.SectionName}:Redis"];
-        if (!string.IsNullOrWhiteSpace(redis))
+        if (IsCluster(configuration))
         {
             Redis.RedisBackplane.Add(services);
             return;
@@ -27,4 +26,16 @@ internal static class BackplaneServices
         services.AddSingleton<IRoomMembership>(sp => sp.GetRequiredService<LocalRoomMembership>());
         services.AddSingleton<INameDirectory>(sp => sp.GetRequiredService<LocalNameDirectory>());
     }
+
+    /// <summary>A cluster node's heartbeat, after the store has connected (hosted services start in order).</summary>
+    public static void AddChatHubBackplaneLifetime(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (IsCluster(configuration))
+        {
+            services.AddHostedService<Redis.NodeHeartbeat>();
+        }
+    }
+
+    private static bool IsCluster(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration[$"{ChatHubOptions.SectionName}:Redis"]);
 }

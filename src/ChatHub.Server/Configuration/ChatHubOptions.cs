@@ -14,6 +14,30 @@ public sealed class ChatHubOptions
     public ConnectionOptions Connections { get; set; } = new();
 
     public LoggingOptions Logging { get; set; } = new();
+
+    /// <summary>
+    /// StackExchange.Redis configuration string(s). Set: this node is one of a cluster that shares rooms, names
+    /// and presence through Redis (which is then the store). Several independent Redis instances, separated by
+    /// <c>;</c>, are shards: rooms and names are spread over them by a consistent hash. Empty: one node on its own store.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    public ClusterOptions Cluster { get; set; } = new();
+}
+
+public sealed class ClusterOptions
+{
+    /// <summary>
+    /// A node that has not renewed its heartbeat for this long is dead: the survivors free its names and take
+    /// its members out of their rooms. It renews every third of this.
+    /// </summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Longest wait for Redis on a request; past it (or at once while Redis is unreachable) the request gets
+    /// <c>unavailable</c>.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed class LimitsOptions

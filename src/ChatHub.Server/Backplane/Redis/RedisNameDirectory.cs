@@ -1,0 +1,195 @@
+using ChatHub.Server.Backplane.Local;
+using ChatHub.Server.Connections;
+using ChatHub.Server.Protocol;
+using StackExchange.Redis;
+
+namespace ChatHub.Server.Backplane.Redis;
+
+/// <summary>
+/// Names unique across the cluster: a claim is local first (this node's connections), then in Redis on the
+/// name's shard (<see cref="RedisScripts.Claim"/>, atomic). A DM to a name held here goes straight to it; any
+/// other goes through <see cref="RedisScripts.Direct"/>, which publishes it on the holder's node channel.
+/// </summary>
+internal sealed partial class RedisNameDirectory : INameDirectory
+{
+    private const string NodeChannelPrefix = "chathub:node:";
+
+    private readonly LocalNameDirectory _local = new();
+    private readonly RedisShards _shards;
+    private readonly NodeIdentity _node;
+    private readonly ILogger<RedisNameDirectory> _logger;
+
+    public RedisNameDirectory(RedisShards shards, NodeIdentity node, ILogger<RedisNameDirectory> logger)
+    {
+        _shards = shards;
+        _node = node;
+        _logger = logger;
+    }
+
+    /// <summary>Listens for DMs sent to this node's connections, on every shard (a name's shard routes them).</summary>
+    public async Task StartAsync()
+    {
+        for (int shard = 0; shard < _shards.Count; shard++)
+        {
+            var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
+            queue.OnMessage(message => Receive(message.Message));
+        }
+    }
+
+    public async ValueTask<ClaimOutcome> TryClaimAsync(string name, ChatConnection owner)
+    {
+        if (ReferenceEquals(_local.FindLocal(name), owner))
+        {
+            return ClaimOutcome.Claimed;
+        }
+
+        if (!_local.TryClaim(name, owner))
+        {
+            return ClaimOutcome.Taken;
+        }
+
+        try
+        {
+            if (await ClaimInRedisAsync(name))
+            {
+                return ClaimOutcome.Claimed;
+            }
+
+            _local.Release(name, owner);
+            return ClaimOutcome.Taken;
+        }
+        catch (Exception e)
+        {
+            LogClaimFailed(_logger, e, name);
+            _local.Release(name, owner);
+            return ClaimOutcome.Unavailable;
+        }
+    }
+
+    public void Release(string name, ChatConnection owner)
+    {
+        if (!ReferenceEquals(_local.FindLocal(name), owner))
+        {
+            return;
+        }
+
+        _local.Release(name, owner);
+        _ = ReleaseInRedisAsync(name);
+    }
+
+    public async ValueTask<string> ClaimGuestNameAsync(ChatConnection owner)
+    {
+        while (true)
+        {
+            string name = LocalNameDirectory.NewGuestName();
+            switch (await TryClaimAsync(name, owner))
+            {
+                case ClaimOutcome.Claimed:
+                    return name;
+                case ClaimOutcome.Unavailable:
+                    // A guest must be called something; six random characters rarely collide, and the name is
+                    // claimed in Redis when it comes back (see NodeHeartbeat's resync).
+                    if (_local.TryClaim(name, owner))
+                    {
+                        return name;
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    public ChatConnection? FindLocal(string name) => _local.FindLocal(name);
+
+    public async ValueTask<string?> SendDirectAsync(DmEvent dm)
+    {
+        if (_local.DeliverLocally(dm) is { } here)
+        {
+            return here;
+        }
+
+        string lower = dm.To.ToLowerInvariant();
+        var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Direct,
+            [RedisKeys.Name(lower)], [NodeChannelPrefix, BusPayload.Direct(dm)]);
+        if (result.IsNull)
+        {
+            return null;
+        }
+
+        string holder = (string)result!;
+        return holder[(holder.IndexOf('|') + 1)..];
+    }
+
+    /// <summary>After Redis was away: makes the shard's record of this node's names match what it holds.</summary>
+    public async Task ResyncAsync(int shard)
+    {
+        var values = new List<RedisValue> { _node.Id, "chathub:" };
+        foreach (var (name, _) in _local.All)
+        {
+            string lower = name.ToLowerInvariant();
+            if (_shards.ForName(lower) == shard)
+            {
+                values.Add(lower);
+                values.Add($"{_node.Id}|{name}");
+            }
+        }
+
+        var lost = (RedisResult[])(await _shards.Database(shard).ScriptEvaluateAsync(RedisScripts.ResyncNames,
+            [RedisKeys.NodeNames(_node.Id)], values.ToArray()))!;
+        foreach (var name in lost)
+        {
+            LogNameLost(_logger, (string)name!);
+        }
+    }
+
+    private async Task<bool> ClaimInRedisAsync(string name)
+    {
+        string lower = name.ToLowerInvariant();
+        var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Claim,
+            [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [$"{_node.Id}|{name}", _node.Id, lower]);
+        return (long)result == 1;
+    }
+
+    private async Task ReleaseInRedisAsync(string name)
+    {
+        string lower = name.ToLowerInvariant();
+        try
+        {
+            await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Release,
+                [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [_node.Id, lower]);
+        }
+        catch (Exception e)
+        {
+            // The resync after Redis returns frees it (this node no longer holds it).
+            LogReleaseFailed(_logger, e, name);
+        }
+    }
+
+    private void Receive(RedisValue value)
+    {
+        try
+        {
+            string payload = value!;
+            if (payload.StartsWith('d'))
+            {
+                _local.DeliverLocally(BusPayload.ParseDirect(payload));
+            }
+        }
+        catch (Exception e)
+        {
+            LogBadPayload(_logger, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming {Name} in Redis failed")]
+    private static partial void LogClaimFailed(ILogger logger, Exception exception, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing {Name} in Redis failed; the next resync frees it")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Name} was taken by another node while Redis was away; this node's holder keeps it only locally")]
+    private static partial void LogNameLost(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An unreadable DM on this node's channel was dropped")]
+    private static partial void LogBadPayload(ILogger logger, Exception exception);
+}

@@ -62,7 +62,10 @@ internal readonly record struct AppendResult(AppendOutcome Outcome, long Seq)
     public static AppendResult Unavailable => new(AppendOutcome.Unavailable, 0);
 }
 
-/// <summary>Hears how an append ended. Called on the log's thread: hop back onto your own.</summary>
+/// <summary>
+/// Hears how an append ended. Called on the log's thread: hop back onto your own. Answers to several appends may
+/// arrive in any order; their seqs follow the order of the appends.
+/// </summary>
 internal interface IAppendCallback
 {
     void OnAppended(AppendRequest request, AppendResult result);

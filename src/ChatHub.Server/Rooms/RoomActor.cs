@@ -26,6 +26,9 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     /// <summary>Most messages read from the log in one gap fill.</summary>
     private const int FillBatch = 500;
 
+    /// <summary>Messages held behind a gap before the log is read even while this node's own appends are out.</summary>
+    private const int MaxHeldBeforeFill = 32;
+
     private static readonly TimeSpan[] StartRetries = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300)];
 
     private readonly RoomServices _services;
@@ -43,6 +46,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     private PriorityQueue<(ChatConnection Sender, string? Ref), long>? _pendingAcks;
     private long _lastDelivered;
     private int _inFlight;
+    private int _appending;
     private bool _filling;
     private int _started;
     private volatile int _memberCount;
@@ -207,6 +211,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         }
 
         _inFlight++;
+        _appending++;
         var request = new AppendRequest(Name, say.Name, say.Text, say.Ref, Timestamps.NowTruncated(_services.Clock)) { Origin = sender };
         _services.Log.Append(request, this);
     }
@@ -214,6 +219,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     private void OnAppended(Appended appended)
     {
         _inFlight--;
+        _appending--;
         var request = appended.Request;
         var sender = (ChatConnection)request.Origin!;
         var result = appended.Result;
@@ -239,6 +245,11 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             // A resent ref whose first copy is not delivered here yet: ack once it is.
             (_pendingAcks ??= new()).Enqueue((sender, request.Ref), result.Seq);
         }
+
+        if (_appending == 0 && _early is { Count: > 0 })
+        {
+            StartFill();
+        }
     }
 
     /// <summary>Delivers in seq order; a message past a gap waits while the gap is read from the log.</summary>
@@ -258,7 +269,12 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
         var early = _early ??= new SortedDictionary<long, ChatMessage>();
         early.TryAdd(message.Seq, message);
-        StartFill();
+        // Answers to this node's own appends come back in any order and close most gaps by themselves; the log
+        // is read only for a gap that is left once they are all in (or that holds back too much meanwhile).
+        if (_appending == 0 || early.Count >= MaxHeldBeforeFill)
+        {
+            StartFill();
+        }
     }
 
     private void DeliverHeld()

@@ -4,6 +4,7 @@ using ChatHub.Tests.Infrastructure;
 namespace ChatHub.Tests.Cluster;
 
 /// <summary>Three real nodes over one real Redis: one room spans them, with every promise of one node.</summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterChatTests : IAsyncLifetime
 {
     private RedisServer _redis = null!;

@@ -24,7 +24,7 @@ internal sealed partial class NodeHeartbeat(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await names.StartAsync();
+        names.Start();
         shards.Restored += shard => _ = ResyncAsync(shard);
         await base.StartAsync(cancellationToken);
     }

@@ -26,13 +26,33 @@ internal sealed partial class RedisNameDirectory : INameDirectory
         _logger = logger;
     }
 
-    /// <summary>Listens for DMs sent to this node's connections, on every shard (a name's shard routes them).</summary>
-    public async Task StartAsync()
+    /// <summary>
+    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). A shard that
+    /// cannot be reached now is retried in the background; StackExchange.Redis re-subscribes after reconnects.
+    /// </summary>
+    public void Start()
     {
         for (int shard = 0; shard < _shards.Count; shard++)
         {
-            var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
-            queue.OnMessage(message => Receive(message.Message));
+            _ = SubscribeAsync(shard);
+        }
+    }
+
+    private async Task SubscribeAsync(int shard)
+    {
+        while (true)
+        {
+            try
+            {
+                var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
+                queue.OnMessage(message => Receive(message.Message));
+                return;
+            }
+            catch (Exception e)
+            {
+                LogSubscribeFailed(_logger, e, shard);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
         }
     }
 
@@ -180,6 +200,9 @@ internal sealed partial class RedisNameDirectory : INameDirectory
             LogBadPayload(_logger, e);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to this node's DM channel on shard {Shard} failed; retrying")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int shard);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming {Name} in Redis failed")]
     private static partial void LogClaimFailed(ILogger logger, Exception exception, string name);

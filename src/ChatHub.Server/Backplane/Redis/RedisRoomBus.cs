@@ -88,6 +88,20 @@ internal sealed partial class RedisRoomBus : IRoomBus
 
     private void OnRestored(int shard)
     {
+        Resume(shard);
+        // Once more a moment later: the restored link may still be re-subscribing when the first catch-up reads,
+        // and a message published in between would otherwise wait for the room's next one.
+        _ = ResumeLaterAsync(shard);
+    }
+
+    private async Task ResumeLaterAsync(int shard)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Resume(shard);
+    }
+
+    private void Resume(int shard)
+    {
         foreach (var subscription in _rooms.Values)
         {
             if (subscription.Shard == shard)

@@ -31,8 +31,8 @@ internal sealed partial class RedisShards : IAsyncDisposable
                 configuration.BacklogPolicy = BacklogPolicy.FailFast;
                 configuration.AsyncTimeout = (int)cluster.OperationTimeout.TotalMilliseconds;
                 configuration.SyncTimeout = (int)cluster.OperationTimeout.TotalMilliseconds;
-                configuration.ConnectTimeout = (int)cluster.OperationTimeout.TotalMilliseconds;
-                configuration.ConnectRetry = 1;
+                configuration.ConnectTimeout = (int)Math.Max(5000, cluster.OperationTimeout.TotalMilliseconds);
+                configuration.ConnectRetry = 3;
                 configuration.ReconnectRetryPolicy = new LinearRetry(500);
                 configuration.ClientName ??= "chathub";
                 return configuration;
@@ -67,7 +67,18 @@ internal sealed partial class RedisShards : IAsyncDisposable
         }
 
         _shards = shards;
+
+        // A node may start while Redis is away (it then serves nothing but a 503 readiness until Redis is
+        // back); when Redis is there, it starts only once connected, so its first requests do not fail.
+        var deadline = DateTime.UtcNow + StartWait;
+        while (!IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50); // the multiplexer offers no awaitable "connected"; this wait is bounded
+        }
     }
+
+    /// <summary>How long a starting node waits for its first link to every shard.</summary>
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(15);
 
     public IDatabase Database(int shard) => _shards[shard].GetDatabase();
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of ChatHub on a fresh Debian machine with the .NET SDK: installs what the tests drive
 # (Debian's chromium for the browser tests, npm's wscat for the terminal test, iproute2's ss to look at the
-# server's sockets) when missing, then runs
+# server's sockets, Debian's redis-server for the cluster tests) when missing, then runs
 # `dotnet test` over the whole solution and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +12,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "test.sh: installing chromium (Debian package) for the browser tests"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "test.sh: installing redis-server (Debian package) for the cluster tests"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >/dev/null
 fi
 
 if ! command -v ss >/dev/null 2>&1; then

@@ -315,10 +315,11 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         }
 
         _filling = true;
-        _ = ReadGapAsync(_lastDelivered);
+        long heldUpTo = _early is { Count: > 0 } early ? early.Keys.Max() : 0;
+        _ = ReadGapAsync(_lastDelivered, heldUpTo);
     }
 
-    private async Task ReadGapAsync(long after)
+    private async Task ReadGapAsync(long after, long heldUpTo)
     {
         IReadOnlyList<ChatMessage>? messages = null;
         try
@@ -330,7 +331,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             LogGapReadFailed(_services.Logger, e, Name, after);
         }
 
-        _mailbox.Writer.TryWrite(new GapRead(after, messages));
+        _mailbox.Writer.TryWrite(new GapRead(after, heldUpTo, messages));
     }
 
     private void OnGapRead(GapRead read)
@@ -347,28 +348,33 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             return;
         }
 
+        if (messages.Count > 0 && messages[0].Seq > read.After + 1 && messages[0].Seq > _lastDelivered + 1)
+        {
+            // The log no longer keeps what lay before its oldest message (trimmed past the window, or lost with
+            // Redis's data): delivery goes on from there.
+            SkipTo(messages[0].Seq - 1);
+        }
+
         foreach (var message in messages)
         {
-            if (message.Seq > _lastDelivered + 1)
-            {
-                // The log no longer keeps what lay in between (trimmed past the window, or lost with Redis's data).
-                SkipTo(message.Seq - 1);
-            }
-
             Arrive(message);
         }
 
         DeliverHeld();
         if (_early is { Count: > 0 } early)
         {
-            if (messages.Count == FillBatch)
+            long firstHeld = early.Keys.First();
+            if (messages.Count < FillBatch && firstHeld <= read.HeldUpTo)
             {
-                StartFill();
+                // The read began after that message was stored (every seq below a stored one is stored), so what
+                // it did not find before it is gone from the log.
+                SkipTo(firstHeld - 1);
+                DeliverHeld();
             }
             else
             {
-                SkipTo(early.First().Key - 1);
-                DeliverHeld();
+                // More to read, or the held message came after the read began: read again.
+                StartFill();
             }
         }
     }

@@ -89,10 +89,14 @@ internal sealed class MembershipSettled : RoomCommand
     public static readonly MembershipSettled Instance = new();
 }
 
-/// <summary>Messages read from the log to fill a gap after <see cref="After"/> (null: the read failed).</summary>
-internal sealed class GapRead(long after, IReadOnlyList<ChatMessage>? messages) : RoomCommand
+/// <summary>
+/// Messages read from the log to fill a gap after <see cref="After"/> (null: the read failed); the read began when
+/// messages up to <see cref="HeldUpTo"/> were known to be stored.
+/// </summary>
+internal sealed class GapRead(long after, long heldUpTo, IReadOnlyList<ChatMessage>? messages) : RoomCommand
 {
     public long After { get; } = after;
+    public long HeldUpTo { get; } = heldUpTo;
     public IReadOnlyList<ChatMessage>? Messages { get; } = messages;
 }
 

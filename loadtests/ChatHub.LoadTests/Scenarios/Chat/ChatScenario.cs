@@ -19,7 +19,7 @@ internal static class ChatScenario
         using var connector = new WebSocketConnector();
         string[] rooms = Enumerable.Range(0, options.Rooms).Select(r => options.RoomPrefix + r).ToArray();
         var members = Enumerable.Range(0, options.Connections)
-            .Select(i => (ChatHubUris.WebSocket(options.Servers[0].BaseUrl, null, [rooms[i % rooms.Length]]), (MemberSink)new ChatMember(rooms[i % rooms.Length], run)))
+            .Select(i => (ChatHubUris.WebSocket(options.Servers[i % options.Servers.Count].BaseUrl, null, [rooms[i % rooms.Length]]), (MemberSink)new ChatMember(rooms[i % rooms.Length], run)))
             .ToList();
         int[] roomSize = new int[rooms.Length];
         for (int i = 0; i < options.Connections; i++)
@@ -78,7 +78,7 @@ internal static class ChatScenario
         var result = new ChatResult
         {
             Run = RunInfo.Create("chat", options.Label, options.Command),
-            Server = options.Servers[0].BaseUrl.ToString(),
+            Server = string.Join(' ', options.Servers.Select(s => s.BaseUrl.ToString())),
             Connections = options.Connections,
             Rooms = options.Rooms,
             RatePerConnection = options.RatePerConnection,

@@ -200,9 +200,9 @@ public sealed class ClusterChatTests : IAsyncLifetime
     public async Task A_lost_publish_is_filled_from_the_stream_before_later_messages()
     {
         await using var ann = await _cluster[0].ConnectJsonAsync("name=ann&room=lossy");
-        await using var bob = await _cluster[1].ConnectJsonAsync("name=bob&room=lossy");
         await ann.ExpectAsync("welcome");
         await ann.ExpectAsync("joined");
+        await using var bob = await _cluster[1].ConnectJsonAsync("name=bob&room=lossy");
         await bob.ExpectAsync("welcome");
         await bob.ExpectAsync("joined");
 
@@ -214,8 +214,8 @@ public sealed class ClusterChatTests : IAsyncLifetime
         await ann.SendJsonAsync(new { type = "say", room = "lossy", text = "after it" });
         await ann.WaitForAsync("ack");
 
-        var first = await bob.ExpectAsync("message");
-        var second = await bob.ExpectAsync("message");
+        var first = await bob.WaitForAsync("message");
+        var second = await bob.WaitForAsync("message");
         Assert.Equal((1L, "lost on the wire"), ((long)first["seq"]!, (string)first["text"]!));
         Assert.Equal((2L, "after it"), ((long)second["seq"]!, (string)second["text"]!));
         Assert.Equal(0, Volatile.Read(ref bus.DropNextMessages));

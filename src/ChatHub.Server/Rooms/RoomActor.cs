@@ -29,6 +29,8 @@ internal sealed partial class RoomActor : IAppendCompletion
     private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
+    // Posting and retiring take this lock, so that no command is ever accepted by an actor that has retired.
+    private readonly Lock _gate = new();
     private readonly HashSet<ChatConnection> _members = [];
     private readonly Queue<(ChatMessage Message, ChatConnection Sender)> _unstored = new();
     private MessageWindow _recent = null!;
@@ -37,6 +39,8 @@ internal sealed partial class RoomActor : IAppendCompletion
     private long _lastAssignedSeq;
     private long _lastStoredSeq;
     private int _started;
+    private bool _retired;
+    private int _queued; // commands posted and not yet handled; the store's callbacks are not counted
     private volatile int _memberCount;
 
     public RoomActor(string name, long knownLastSeq, IHistoryStore store, RoomRegistry registry, ChatHubOptions options,
@@ -63,9 +67,15 @@ internal sealed partial class RoomActor : IAppendCompletion
     /// <summary>False once the actor has retired; the caller then asks the registry for a fresh one.</summary>
     public bool TryPost(RoomCommand command)
     {
-        if (!_mailbox.Writer.TryWrite(command))
+        lock (_gate)
         {
-            return false;
+            if (_retired)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _queued);
+            _mailbox.Writer.TryWrite(command);
         }
 
         if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
@@ -91,6 +101,11 @@ internal sealed partial class RoomActor : IAppendCompletion
         {
             while (reader.TryRead(out var command))
             {
+                if (command is not MessageStored)
+                {
+                    Interlocked.Decrement(ref _queued);
+                }
+
                 try
                 {
                     Handle(command);
@@ -330,21 +345,30 @@ internal sealed partial class RoomActor : IAppendCompletion
 
     /// <summary>
     /// A room with no members, no unstored messages and no history is forgotten, so that rooms joined once and
-    /// left do not pile up. Commands that raced in are handed to the room's next incarnation.
+    /// left do not pile up. It retires only with an empty mailbox, under the same lock as every post: a command
+    /// that raced in is handled here first, and once retired the actor accepts nothing more, so every later
+    /// command goes to the next incarnation in the order it was sent. (Handing late commands on to the next
+    /// incarnation instead could put a join there behind the leave that followed it: a ghost member.)
     /// </summary>
     private bool TryRetire()
     {
-        if (_members.Count > 0 || _unstored.Count > 0 || _lastStoredSeq > 0 || !_registry.TryRemove(this))
+        if (_members.Count > 0 || _unstored.Count > 0 || _lastStoredSeq > 0)
         {
             return false;
         }
 
-        _mailbox.Writer.TryComplete();
-        while (_mailbox.Reader.TryRead(out var late))
+        lock (_gate)
         {
-            _registry.Post(Name, late);
+            if (Volatile.Read(ref _queued) > 0)
+            {
+                return false;
+            }
+
+            _retired = true;
+            _registry.TryRemove(this);
         }
 
+        _mailbox.Writer.TryComplete();
         return true;
     }
 

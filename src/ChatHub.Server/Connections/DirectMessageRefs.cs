@@ -28,4 +28,13 @@ internal sealed class DirectMessageRefs(TimeProvider clock)
             return true;
         }
     }
+
+    /// <summary>The DM recorded by <see cref="TryRecord"/> reached nobody: its resend must be delivered.</summary>
+    public void Forget(string name, string reference)
+    {
+        lock (_gate)
+        {
+            _refs.Forget(name, reference);
+        }
+    }
 }

@@ -245,7 +245,20 @@ internal sealed partial class RequestDispatcher(
         }
 
         var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
-        int delivered = recipient.Send(dm) ? 1 : 0;
+        if (!recipient.Send(dm))
+        {
+            // The recipient is going away (closing, or its outbox just overflowed): nothing was delivered, so no
+            // ack, and the ref is forgotten so that a resend once the user is back is delivered, not suppressed.
+            if (request.Ref is not null)
+            {
+                directMessageRefs.Forget(connection.Name, request.Ref);
+            }
+
+            Fail(connection, request, ErrorCodes.NoSuchUser, $"{recipient.Name} is disconnecting; the message was not delivered");
+            return;
+        }
+
+        int delivered = 1;
         if (!ReferenceEquals(recipient, connection))
         {
             connection.Send(dm);

@@ -69,6 +69,7 @@ public static partial class ChatHubApp
             .ValidateDataAnnotations()
             .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
+            .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);

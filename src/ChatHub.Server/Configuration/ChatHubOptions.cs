@@ -68,6 +68,13 @@ public sealed class StorageOptions
     /// <summary>Most messages committed in one SQLite transaction.</summary>
     [Range(1, 100_000)] public int MaxBatchSize { get; set; } = 512;
 
+    /// <summary>
+    /// How long a commit failing with an error that may pass (busy, I/O, anything unexpected) is retried before its
+    /// messages are refused with <c>unavailable</c>. Errors that cannot pass (disk full, read-only, corrupt,
+    /// constraint) refuse them at once.
+    /// </summary>
+    public TimeSpan CommitRetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>SQLite <c>synchronous</c> pragma: FULL syncs the WAL on each commit (acked = on disk), NORMAL does not.</summary>
     public string Synchronous { get; set; } = "FULL";
 }

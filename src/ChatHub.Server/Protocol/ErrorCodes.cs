@@ -13,4 +13,9 @@ public static class ErrorCodes
     public const string TooLarge = "too_large";
     public const string RateLimited = "rate_limited";
     public const string NoSuchUser = "no_such_user";
+
+    // Beyond PROTOCOL.md (see docs/protocol-notes.md).
+
+    /// <summary>The store could not take the message; it was not stored and has no seq. Send it again later.</summary>
+    public const string Unavailable = "unavailable";
 }

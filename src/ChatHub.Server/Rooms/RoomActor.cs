@@ -93,6 +93,9 @@ internal sealed partial class RoomActor : IAppendCompletion
         _mailbox.Writer.TryWrite(new MessageStored(message));
     }
 
+    void IAppendCompletion.OnAppendFailed(ChatMessage message) =>
+        _mailbox.Writer.TryWrite(new MessageFailed(message)); // like OnAppended: the mailbox is still open
+
     private async Task RunAsync()
     {
         await LoadWithRetryAsync();
@@ -101,7 +104,7 @@ internal sealed partial class RoomActor : IAppendCompletion
         {
             while (reader.TryRead(out var command))
             {
-                if (command is not MessageStored)
+                if (command is not (MessageStored or MessageFailed))
                 {
                     Interlocked.Decrement(ref _queued);
                 }
@@ -169,6 +172,7 @@ internal sealed partial class RoomActor : IAppendCompletion
         {
             case SayInRoom say: Say(say); break;
             case MessageStored stored: Deliver(stored.Message); break;
+            case MessageFailed failed: Refuse(failed.Message); break;
             case JoinRoom join: Join(join); break;
             case LeaveRoom leave: Leave(leave); break;
             case RenameInRoom rename: Rename(rename); break;
@@ -228,6 +232,38 @@ internal sealed partial class RoomActor : IAppendCompletion
             }
 
             entry.Waiters = null;
+        }
+    }
+
+    /// <summary>
+    /// The store refused the message: it has no seq after all. Its sender (and any resend of its ref waiting on it)
+    /// gets <c>unavailable</c> and may send it again; the ref is forgotten so that the resend is stored. The store
+    /// refuses every later message of this room until the room starts again from the refused seq, so once nothing
+    /// is unstored the counter rolls back and the room's seqs stay without a gap.
+    /// </summary>
+    private void Refuse(ChatMessage message)
+    {
+        var (expected, sender) = _unstored.Dequeue();
+        if (!ReferenceEquals(expected, message))
+        {
+            throw new InvalidOperationException($"Store refused {message.Room}#{message.Seq} out of order; expected #{expected.Seq}");
+        }
+
+        var error = new ErrorEvent(ErrorCodes.Unavailable, "the message could not be stored; send it again", message.Ref);
+        sender.Send(error);
+        if (message.Ref is not null && _refs.TryGet(message.From, message.Ref, out var entry) && entry.Seq == message.Seq)
+        {
+            foreach (var waiter in entry.Waiters ?? [])
+            {
+                waiter.Send(error);
+            }
+
+            _refs.Forget(message.From, message.Ref);
+        }
+
+        if (_unstored.Count == 0)
+        {
+            _lastAssignedSeq = _lastStoredSeq;
         }
     }
 

@@ -59,3 +59,9 @@ internal sealed class MessageStored(ChatMessage message) : RoomCommand
 {
     public ChatMessage Message { get; } = message;
 }
+
+/// <summary>The store could not take the message: its sender gets <c>unavailable</c> and the seq is handed out again.</summary>
+internal sealed class MessageFailed(ChatMessage message) : RoomCommand
+{
+    public ChatMessage Message { get; } = message;
+}

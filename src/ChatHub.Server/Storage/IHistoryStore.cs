@@ -18,7 +18,12 @@ public interface IHistoryStore
     /// <summary>The newest <paramref name="limit"/> messages of a room, oldest first, and its last seq.</summary>
     Task<RoomHistory> LoadAsync(string room, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Queues a message; <paramref name="completion"/> hears of it once committed. Never blocks.</summary>
+    /// <summary>
+    /// Queues a message; <paramref name="completion"/> hears of it once committed, or that it could not be stored.
+    /// Never blocks. Once a room's message has failed, the store fails every later message of that room until the
+    /// room appends a seq at or below the failed one again (it rolls its counter back), so a room's stored seqs
+    /// never have a gap.
+    /// </summary>
     void Append(ChatMessage message, IAppendCompletion completion);
 
     /// <summary>Commits everything queued so far, then stops taking appends.</summary>
@@ -28,10 +33,13 @@ public interface IHistoryStore
     bool IsHealthy { get; }
 }
 
-/// <summary>Told of each appended message once it is durable, in append order.</summary>
+/// <summary>Told of each appended message once it is durable or has failed, in append order.</summary>
 public interface IAppendCompletion
 {
     void OnAppended(ChatMessage message);
+
+    /// <summary>The message was not stored and never will be (the store is full, read-only, corrupt, or kept failing).</summary>
+    void OnAppendFailed(ChatMessage message);
 }
 
 public sealed record StoredRoom(string Room, long LastSeq);

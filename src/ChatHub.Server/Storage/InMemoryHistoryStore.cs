@@ -7,7 +7,7 @@ namespace ChatHub.Server.Storage;
 
 /// <summary>
 /// Keeps each room's window in process memory: for tests and for load tests that measure the server, not
-/// the disk. "Durable" here means "recorded", so acks come at once; nothing survives a restart.
+/// the disk. "Durable" here means "recorded", so acks come at once and never fail; nothing survives a restart.
 /// </summary>
 public sealed class InMemoryHistoryStore(IOptions<ChatHubOptions> options) : IHistoryStore
 {

@@ -70,6 +70,7 @@ public static partial class ChatHubApp
             .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
             .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
+            .Validate(o => o.Rooms.IdleUnloadAfter > TimeSpan.Zero, "ChatHub:Rooms:IdleUnloadAfter must be positive")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -82,6 +83,7 @@ public static partial class ChatHubApp
                 _ => ActivatorUtilities.CreateInstance<SqliteHistoryStore>(sp),
             });
         services.AddSingleton<RoomRegistry>();
+        services.AddSingleton<RoomList>();
         services.AddSingleton<NameRegistry>();
         services.AddSingleton<DirectMessageRefs>();
         services.AddSingleton<ConnectionRegistry>();
@@ -96,6 +98,7 @@ public static partial class ChatHubApp
         services.AddHostedService<StoreLifetime>();
         services.AddHostedService<ConnectionDrainer>();
         services.AddHostedService<RateLimitReplenisher>();
+        services.AddHostedService<IdleRoomSweeper>();
 
         services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: [ReadinessCheck.Tag]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -13,6 +13,8 @@ public sealed class ChatHubOptions
 
     public ConnectionOptions Connections { get; set; } = new();
 
+    public RoomOptions Rooms { get; set; } = new();
+
     public LoggingOptions Logging { get; set; } = new();
 }
 
@@ -53,6 +55,30 @@ public sealed class LimitsOptions
 
     /// <summary>Frames queued for one connection; a full outbox closes it with 1013 (slow consumer).</summary>
     [Range(4, 1_000_000)] public int OutboxCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Rooms held in memory on this node. A join (or a history request) that would load one more is answered
+    /// <c>server_busy</c>; idle rooms are unloaded after <see cref="RoomOptions.IdleUnloadAfter"/> and make room.
+    /// </summary>
+    [Range(1, 10_000_000)] public int MaxRooms { get; set; } = 10_000;
+
+    /// <summary>
+    /// Requests (join, say, who, history) waiting in one room's mailbox, and says waiting for the store; one more is
+    /// answered <c>server_busy</c>, so no client can make a room's queue grow without bound.
+    /// </summary>
+    [Range(1, 10_000_000)] public int RoomMailboxCapacity { get; set; } = 4096;
+
+    /// <summary>Rooms in one page of the room list (<c>rooms</c>, <c>/api/rooms</c>): the default and the most a <c>limit</c> may ask.</summary>
+    [Range(1, 100_000)] public int RoomListPageSize { get; set; } = 100;
+}
+
+public sealed class RoomOptions
+{
+    /// <summary>
+    /// A room with no members and nothing waiting for the store is unloaded from memory after this long; its
+    /// history stays in the store and its seq continues when it is next used. (A room without history goes at once.)
+    /// </summary>
+    public TimeSpan IdleUnloadAfter { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed class StorageOptions

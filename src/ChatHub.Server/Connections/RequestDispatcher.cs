@@ -14,6 +14,7 @@ namespace ChatHub.Server.Connections;
 /// </summary>
 internal sealed partial class RequestDispatcher(
     RoomRegistry rooms,
+    RoomList roomList,
     NameRegistry names,
     DirectMessageRefs directMessageRefs,
     IOptions<ChatHubOptions> options,
@@ -73,7 +74,7 @@ internal sealed partial class RequestDispatcher(
     {
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new LeaveRoom(connection, reply: false));
+            rooms.Post(room, new LeaveRoom(connection, reply: false), load: false, bounded: false);
         }
 
         connection.Rooms.Clear();
@@ -96,7 +97,7 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Say: Say(connection, request); break;
             case RequestKind.Dm: DirectMessage(connection, request); break;
             case RequestKind.Who: Who(connection, request); break;
-            case RequestKind.Rooms: connection.Send(new RoomsEvent(rooms.List())); break;
+            case RequestKind.Rooms: Rooms(connection, request); break;
             case RequestKind.History: History(connection, request); break;
             case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
             case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
@@ -130,7 +131,7 @@ internal sealed partial class RequestDispatcher(
 
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new RenameInRoom(connection, old, wanted!));
+            rooms.Post(room, new RenameInRoom(connection, old, wanted!), load: false, bounded: false);
         }
 
         connection.Send(new NickEvent(wanted!, old));
@@ -164,9 +165,11 @@ internal sealed partial class RequestDispatcher(
         }
 
         // Joining a room twice is allowed: the reply is a fresh `joined`, which is how a client resumes with `since`.
-        connection.Rooms.Add(room);
-        connection.CurrentRoom = room;
-        rooms.Post(room, new JoinRoom(connection, request.Since));
+        if (Posted(connection, request, room, rooms.Post(room, new JoinRoom(connection, request.Since))))
+        {
+            connection.Rooms.Add(room);
+            connection.CurrentRoom = room;
+        }
     }
 
     private void Leave(ChatConnection connection, ClientRequest request)
@@ -187,7 +190,10 @@ internal sealed partial class RequestDispatcher(
             connection.CurrentRoom = connection.Rooms.FirstOrDefault();
         }
 
-        rooms.Post(room, new LeaveRoom(connection, reply: true));
+        if (rooms.Post(room, new LeaveRoom(connection, reply: true), load: false, bounded: false) == PostResult.NotLoaded)
+        {
+            connection.Send(new LeftEvent(room)); // cannot happen while a member keeps its room loaded; answer anyway
+        }
     }
 
     private void Say(ChatConnection connection, ClientRequest request)
@@ -209,7 +215,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageIn();
-        rooms.Post(room, new SayInRoom(connection, connection.Name, request.Text!, request.Ref));
+        Posted(connection, request, room, rooms.Post(room, new SayInRoom(connection, connection.Name, request.Text!, request.Ref)));
     }
 
     private void DirectMessage(ChatConnection connection, ClientRequest request)
@@ -271,9 +277,19 @@ internal sealed partial class RequestDispatcher(
 
     private void Who(ChatConnection connection, ClientRequest request)
     {
-        if (ResolveRoom(connection, request) is { } room)
+        if (ResolveRoom(connection, request) is not { } room)
         {
-            rooms.Post(room, new WhoInRoom(connection, request.Ref));
+            return;
+        }
+
+        var result = rooms.Post(room, new WhoInRoom(connection, request.Ref), load: false);
+        if (result == PostResult.NotLoaded)
+        {
+            connection.Send(new MembersEvent(room, [])); // not in memory: nobody is in it
+        }
+        else
+        {
+            Posted(connection, request, room, result);
         }
     }
 
@@ -297,7 +313,58 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit));
+        Posted(connection, request, room, rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit)));
+    }
+
+    /// <summary>
+    /// One page of the room list. It reads the store, so it runs off the read loop and its reply may overtake
+    /// replies still to come from rooms (see docs/protocol-notes.md).
+    /// </summary>
+    private void Rooms(ChatConnection connection, ClientRequest request)
+    {
+        if (roomList.Check(request.After, request.Limit) is { } problem)
+        {
+            Fail(connection, request, request.After is not null && !Identifiers.IsValidRoom(request.After) ? ErrorCodes.InvalidRoom : ErrorCodes.BadRequest, problem);
+            return;
+        }
+
+        _ = ListRoomsAsync(connection, request);
+    }
+
+    private async Task ListRoomsAsync(ChatConnection connection, ClientRequest request)
+    {
+        try
+        {
+            if (await roomList.TryReadAsync(request.After, request.Limit, CancellationToken.None) is { } page)
+            {
+                connection.Send(new RoomsEvent(page));
+            }
+            else
+            {
+                Fail(connection, request, ErrorCodes.ServerBusy, "too many room lists are being read; try again");
+            }
+        }
+        catch (Exception e)
+        {
+            LogRoomListFailed(logger, e);
+            Fail(connection, request, ErrorCodes.Unavailable, "the room list could not be read; try again");
+        }
+    }
+
+    /// <summary>True when the room took the command; otherwise answers the refusal and returns false.</summary>
+    private bool Posted(ChatConnection connection, ClientRequest request, string room, PostResult result)
+    {
+        switch (result)
+        {
+            case PostResult.Posted:
+                return true;
+            case PostResult.TooManyRooms:
+                Fail(connection, request, ErrorCodes.ServerBusy, $"the server holds as many rooms as it may ({_limits.MaxRooms}); try again later");
+                return false;
+            default:
+                Fail(connection, request, ErrorCodes.ServerBusy, $"{room} has too many requests waiting; try again later");
+                return false;
+        }
     }
 
     /// <summary>The room a request names or, in the text format, the current room; null after sending the error.</summary>
@@ -374,6 +441,9 @@ internal sealed partial class RequestDispatcher(
 
     private static string RoomRules(string room) =>
         $"{EchoedText.Shorten(room, 40)} is not a valid room: 1 to {Identifiers.MaxRoomLength} characters from A-Z a-z 0-9 _ - .";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reading the room list failed")]
+    private static partial void LogRoomListFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

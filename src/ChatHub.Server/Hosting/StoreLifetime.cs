@@ -5,7 +5,7 @@ using ChatHub.Server.Storage;
 namespace ChatHub.Server.Hosting;
 
 /// <summary>
-/// Opens the store and loads the room list at start; at stop, commits everything still queued. Registered
+/// Opens the store at start (rooms are not loaded: each loads on first use); at stop, commits everything still queued. Registered
 /// before <see cref="ConnectionDrainer"/>, so it stops after it: connections are closed first, then the store drains.
 /// </summary>
 internal sealed class StoreLifetime(IHistoryStore store, RoomRegistry rooms, ChatMetrics metrics, ServerLifecycle lifecycle) : IHostedService
@@ -13,7 +13,6 @@ internal sealed class StoreLifetime(IHistoryStore store, RoomRegistry rooms, Cha
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
-        await rooms.LoadAsync(cancellationToken);
         metrics.ObserveRooms(() => rooms.Count);
         lifecycle.MarkStarted();
     }

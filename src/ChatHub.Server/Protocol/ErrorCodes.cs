@@ -18,4 +18,7 @@ public static class ErrorCodes
 
     /// <summary>The store could not take the message; it was not stored and has no seq. Send it again later.</summary>
     public const string Unavailable = "unavailable";
+
+    /// <summary>The server is at a bound that is not the client's own (rooms in memory, a room's queue): try again later.</summary>
+    public const string ServerBusy = "server_busy";
 }

@@ -26,6 +26,8 @@ internal sealed partial class RoomActor : IAppendCompletion
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly int _window;
+    private readonly int _capacity;
+    private readonly TimeSpan _idleFor;
     private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
@@ -41,19 +43,24 @@ internal sealed partial class RoomActor : IAppendCompletion
     private int _started;
     private bool _retired;
     private int _queued; // commands posted and not yet handled; the store's callbacks are not counted
+    private int _bounded; // those of them that count against the capacity
+    private long _idleSince; // timestamp of the last command handled while the room had no members
+    private bool _unload;
     private volatile int _memberCount;
 
-    public RoomActor(string name, long knownLastSeq, IHistoryStore store, RoomRegistry registry, ChatHubOptions options,
+    public RoomActor(string name, IHistoryStore store, RoomRegistry registry, ChatHubOptions options,
         ChatMetrics metrics, TimeProvider clock, ILogger logger)
     {
         Name = name;
-        _lastStoredSeq = knownLastSeq;
         _store = store;
         _registry = registry;
         _metrics = metrics;
         _clock = clock;
         _logger = logger;
         _window = options.Storage.HistoryWindow;
+        _capacity = options.Limits.RoomMailboxCapacity;
+        _idleFor = options.Rooms.IdleUnloadAfter;
+        _idleSince = clock.GetTimestamp();
     }
 
     public string Name { get; }
@@ -64,16 +71,30 @@ internal sealed partial class RoomActor : IAppendCompletion
     /// <summary>Seq of the newest stored message (0: none yet). Read by other threads for the room list.</summary>
     public long LastSeq => Volatile.Read(ref _lastStoredSeq);
 
-    /// <summary>False once the actor has retired; the caller then asks the registry for a fresh one.</summary>
-    public bool TryPost(RoomCommand command)
+    /// <summary>
+    /// <see cref="PostResult.NotLoaded"/> once the actor has retired (the caller then asks the registry for a fresh
+    /// one); <see cref="PostResult.MailboxFull"/> when a <paramref name="bounded"/> command finds the mailbox at capacity.
+    /// </summary>
+    public PostResult TryPost(RoomCommand command, bool bounded)
     {
         lock (_gate)
         {
             if (_retired)
             {
-                return false;
+                return PostResult.NotLoaded;
             }
 
+            if (bounded)
+            {
+                if (_bounded >= _capacity)
+                {
+                    return PostResult.MailboxFull;
+                }
+
+                Interlocked.Increment(ref _bounded);
+            }
+
+            command.Bounded = bounded;
             Interlocked.Increment(ref _queued);
             _mailbox.Writer.TryWrite(command);
         }
@@ -83,8 +104,12 @@ internal sealed partial class RoomActor : IAppendCompletion
             _ = Task.Run(RunAsync);
         }
 
-        return true;
+        return PostResult.Posted;
     }
+
+    /// <summary>True when the room has had no members, and nothing to do, for longer than <paramref name="idleFor"/>. Read by the sweep.</summary>
+    public bool IdleLongerThan(TimeSpan idleFor) =>
+        _memberCount == 0 && _clock.GetElapsedTime(Volatile.Read(ref _idleSince)) > idleFor;
 
     void IAppendCompletion.OnAppended(ChatMessage message)
     {
@@ -107,6 +132,10 @@ internal sealed partial class RoomActor : IAppendCompletion
                 if (command is not (MessageStored or MessageFailed))
                 {
                     Interlocked.Decrement(ref _queued);
+                    if (command.Bounded)
+                    {
+                        Interlocked.Decrement(ref _bounded);
+                    }
                 }
 
                 try
@@ -178,6 +207,12 @@ internal sealed partial class RoomActor : IAppendCompletion
             case RenameInRoom rename: Rename(rename); break;
             case WhoInRoom who: who.Asker.Send(new MembersEvent(Name, SortedNames())); break;
             case HistoryOfRoom history: SendHistory(history); break;
+            case UnloadIfIdle: _unload = IdleLongerThan(_idleFor); return; // the sweep itself is no activity
+        }
+
+        if (_members.Count == 0)
+        {
+            Volatile.Write(ref _idleSince, _clock.GetTimestamp());
         }
     }
 
@@ -196,6 +231,13 @@ internal sealed partial class RoomActor : IAppendCompletion
                 (earlier.Waiters ??= []).Add(sender);
             }
 
+            return;
+        }
+
+        if (_unstored.Count >= _capacity)
+        {
+            // The store is slow or failing and this room's messages pile up: refuse rather than grow without bound.
+            sender.Send(new ErrorEvent(ErrorCodes.ServerBusy, $"{Name} has {_capacity} messages waiting to be stored; send it again later", say.Ref));
             return;
         }
 
@@ -380,15 +422,18 @@ internal sealed partial class RoomActor : IAppendCompletion
     }
 
     /// <summary>
-    /// A room with no members, no unstored messages and no history is forgotten, so that rooms joined once and
-    /// left do not pile up. It retires only with an empty mailbox, under the same lock as every post: a command
-    /// that raced in is handled here first, and once retired the actor accepts nothing more, so every later
-    /// command goes to the next incarnation in the order it was sent. (Handing late commands on to the next
-    /// incarnation instead could put a join there behind the leave that followed it: a ghost member.)
+    /// A room with no members and no unstored messages leaves memory: at once when it has no history (so rooms
+    /// joined once and left do not pile up), after <c>Rooms:IdleUnloadAfter</c> otherwise (its history stays in the
+    /// store, and its seq continues when it loads again). It retires only with an empty mailbox, under the same lock
+    /// as every post: a command that raced in is handled here first, and once retired the actor accepts nothing
+    /// more, so every later command goes to the next incarnation in the order it was sent. (Handing late commands on
+    /// to the next incarnation instead could put a join there behind the leave that followed it: a ghost member.)
     /// </summary>
     private bool TryRetire()
     {
-        if (_members.Count > 0 || _unstored.Count > 0 || _lastStoredSeq > 0)
+        bool unload = _unload;
+        _unload = false;
+        if (_members.Count > 0 || _unstored.Count > 0 || (_lastStoredSeq > 0 && !unload))
         {
             return false;
         }
@@ -401,7 +446,7 @@ internal sealed partial class RoomActor : IAppendCompletion
             }
 
             _retired = true;
-            _registry.TryRemove(this);
+            _registry.Remove(this);
         }
 
         _mailbox.Writer.TryComplete();

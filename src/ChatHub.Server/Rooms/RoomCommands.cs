@@ -5,7 +5,11 @@ namespace ChatHub.Server.Rooms;
 
 // The messages a RoomActor's mailbox carries. Connections post them; the store posts Stored.
 
-internal abstract class RoomCommand;
+internal abstract class RoomCommand
+{
+    /// <summary>Set when posted: the command counts against the mailbox's capacity until the actor takes it.</summary>
+    public bool Bounded { get; set; }
+}
 
 internal sealed class JoinRoom(ChatConnection member, long? since) : RoomCommand
 {
@@ -64,4 +68,10 @@ internal sealed class MessageStored(ChatMessage message) : RoomCommand
 internal sealed class MessageFailed(ChatMessage message) : RoomCommand
 {
     public ChatMessage Message { get; } = message;
+}
+
+/// <summary>From the idle sweep: unload if the room is still without members and idle. Carries nothing, so one instance.</summary>
+internal sealed class UnloadIfIdle : RoomCommand
+{
+    public static readonly UnloadIfIdle Instance = new();
 }

@@ -8,8 +8,10 @@ using Microsoft.Extensions.Options;
 namespace ChatHub.Server.Rooms;
 
 /// <summary>
-/// The rooms this node holds, by exact name. One of the two shared maps of the server (the other holds names);
-/// everything else about a room lives inside its actor.
+/// The rooms this node holds in memory, by exact name, at most <c>Limits:MaxRooms</c> of them. One of the two
+/// shared maps of the server (the other holds names); everything else about a room lives inside its actor. Rooms
+/// are loaded on first use, not at start: a room that has history but no members lives only in the store until
+/// someone joins it or reads its history, and goes back there when it has been idle a while.
 /// </summary>
 internal sealed class RoomRegistry(
     IHistoryStore store,
@@ -19,25 +21,47 @@ internal sealed class RoomRegistry(
     ILogger<RoomActor> actorLogger)
 {
     private readonly ConcurrentDictionary<string, RoomActor> _rooms = new(StringComparer.Ordinal);
+    private readonly int _maxRooms = options.Value.Limits.MaxRooms;
+    private int _count; // ConcurrentDictionary.Count takes every lock of the map; this is read on every new room
 
-    /// <summary>Rooms with kept history exist before anyone joins them: they are listed and keep their seq.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
-    {
-        foreach (var room in await store.ListRoomsAsync(cancellationToken))
-        {
-            _rooms.TryAdd(room.Room, Create(room.Room, room.LastSeq));
-        }
-    }
-
-    /// <summary>Hands a command to the room's actor, creating the room if needed. Never waits.</summary>
-    public void Post(string room, RoomCommand command)
+    /// <summary>
+    /// Hands a command to the room's actor. Never waits. <paramref name="load"/>: load the room if it is not in
+    /// memory (join, say, history); otherwise a room not in memory answers <see cref="PostResult.NotLoaded"/>.
+    /// <paramref name="bounded"/>: the command counts against the room's mailbox capacity (client requests that can
+    /// be refused); leaves and renames cannot be refused without leaving a room's state wrong, and are bounded by
+    /// the memberships they belong to.
+    /// </summary>
+    public PostResult Post(string room, RoomCommand command, bool load = true, bool bounded = true)
     {
         while (true)
         {
-            var actor = _rooms.GetOrAdd(room, static (name, self) => self.Create(name, 0), this);
-            if (actor.TryPost(command))
+            if (!_rooms.TryGetValue(room, out var actor))
             {
-                return;
+                if (!load)
+                {
+                    return PostResult.NotLoaded;
+                }
+
+                if (Interlocked.Increment(ref _count) > _maxRooms)
+                {
+                    Interlocked.Decrement(ref _count);
+                    return PostResult.TooManyRooms;
+                }
+
+                var fresh = Create(room);
+                if (!_rooms.TryAdd(room, fresh))
+                {
+                    Interlocked.Decrement(ref _count);
+                    continue; // someone else loaded it meanwhile; use theirs
+                }
+
+                actor = fresh;
+            }
+
+            var result = actor.TryPost(command, bounded);
+            if (result != PostResult.NotLoaded)
+            {
+                return result;
             }
 
             // That actor retired between the lookup and the post; the next lookup finds or makes its successor.
@@ -45,28 +69,61 @@ internal sealed class RoomRegistry(
     }
 
     /// <summary>Rooms held in memory, retired ones excluded.</summary>
-    public int Count => _rooms.Count;
+    public int Count => Volatile.Read(ref _count);
 
-    public bool TryRemove(RoomActor actor) => _rooms.TryRemove(new KeyValuePair<string, RoomActor>(actor.Name, actor));
-
-    /// <summary>The rooms that exist for the protocol: with members or with kept history, sorted by name.</summary>
-    public RoomInfo[] List()
+    /// <summary>Called by a retiring actor, under its post lock; it is gone from the map when this returns.</summary>
+    public void Remove(RoomActor actor)
     {
-        var rooms = new List<RoomInfo>(_rooms.Count);
-        foreach (var actor in _rooms.Values)
+        if (_rooms.TryRemove(new KeyValuePair<string, RoomActor>(actor.Name, actor)))
         {
-            int members = actor.MemberCount;
-            if (members > 0 || actor.LastSeq > 0)
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    /// <summary>Asks every room without members that has been idle long enough to unload itself.</summary>
+    public void SweepIdle()
+    {
+        var idleFor = options.Value.Rooms.IdleUnloadAfter;
+        foreach (var pair in _rooms)
+        {
+            if (pair.Value.IdleLongerThan(idleFor))
             {
-                rooms.Add(new RoomInfo(actor.Name, members));
+                pair.Value.TryPost(UnloadIfIdle.Instance, bounded: false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One page of the rooms that exist for the protocol (with members or with kept history), sorted by name,
+    /// after <paramref name="after"/>: the store's rooms merged with the rooms in memory, which know the member
+    /// counts and include rooms that have members but no history yet.
+    /// </summary>
+    public async Task<RoomInfo[]> ListAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        var page = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var stored = await store.ListRoomsAsync(after, limit, cancellationToken);
+        foreach (var room in stored)
+        {
+            page[room.Room] = _rooms.TryGetValue(room.Room, out var actor) ? actor.MemberCount : 0;
+        }
+
+        // A full page from the store ends the page: rooms in memory that sort after its last one cannot be on it.
+        string? last = stored.Count == limit ? stored[^1].Room : null;
+        foreach (var pair in _rooms)
+        {
+            var actor = pair.Value;
+            int members = actor.MemberCount;
+            if ((members > 0 || actor.LastSeq > 0)
+                && (after is null || string.CompareOrdinal(actor.Name, after) > 0)
+                && (last is null || string.CompareOrdinal(actor.Name, last) < 0))
+            {
+                page[actor.Name] = members;
             }
         }
 
-        rooms.Sort(static (a, b) => string.CompareOrdinal(a.Room, b.Room));
-        return rooms.ToArray();
+        return page.Take(limit).Select(pair => new RoomInfo(pair.Key, pair.Value)).ToArray();
     }
 
-    // GetOrAdd may build an actor that loses the race; it is never started and simply dropped.
-    private RoomActor Create(string name, long knownLastSeq) =>
-        new(name, knownLastSeq, store, this, options.Value, metrics, clock, actorLogger);
+    // TryAdd may lose the race for a name; the losing actor was never started and is simply dropped.
+    private RoomActor Create(string name) => new(name, store, this, options.Value, metrics, clock, actorLogger);
 }

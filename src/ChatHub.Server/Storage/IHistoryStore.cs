@@ -12,8 +12,11 @@ public interface IHistoryStore
     /// <summary>Creates the schema and opens the writer. Called once at start.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Every room that has kept history, with its last seq (which outlives trimmed messages).</summary>
-    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Up to <paramref name="limit"/> rooms that have kept history, with their last seq (which outlives trimmed
+    /// messages), sorted by name (ordinal) and after <paramref name="after"/> when it is given: one page of the list.
+    /// </summary>
+    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>The newest <paramref name="limit"/> messages of a room, oldest first, and its last seq.</summary>
     Task<RoomHistory> LoadAsync(string room, int limit, CancellationToken cancellationToken);

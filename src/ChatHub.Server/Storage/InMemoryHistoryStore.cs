@@ -18,9 +18,14 @@ public sealed class InMemoryHistoryStore(IOptions<ChatHubOptions> options) : IHi
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
-        IReadOnlyList<StoredRoom> rooms = _rooms.Select(pair => new StoredRoom(pair.Key, pair.Value.LastSeq)).ToList();
+        IReadOnlyList<StoredRoom> rooms = _rooms
+            .Where(pair => after is null || string.CompareOrdinal(pair.Key, after) > 0)
+            .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(pair => new StoredRoom(pair.Key, pair.Value.LastSeq))
+            .ToList();
         return Task.FromResult(rooms);
     }
 

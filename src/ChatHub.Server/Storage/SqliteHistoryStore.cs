@@ -78,11 +78,14 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
         LogOpened(_logger, FilePath);
     }
 
-    public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT room, last_seq FROM rooms";
+        // The primary key's BINARY collation is byte order, which for room names (ASCII) is ordinal order.
+        command.CommandText = "SELECT room, last_seq FROM rooms WHERE room > $after ORDER BY room LIMIT $limit";
+        command.Parameters.AddWithValue("$after", after ?? "");
+        command.Parameters.AddWithValue("$limit", limit);
         var rooms = new List<StoredRoom>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

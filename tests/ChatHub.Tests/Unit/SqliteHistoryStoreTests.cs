@@ -112,7 +112,7 @@ public sealed class SqliteHistoryStoreTests : IDisposable
         await using (var store = Open())
         {
             await store.InitializeAsync(CancellationToken.None);
-            var rooms = (await store.ListRoomsAsync(CancellationToken.None)).OrderBy(r => r.Room).ToList();
+            var rooms = (await store.ListRoomsAsync(null, 100, CancellationToken.None)).OrderBy(r => r.Room).ToList();
             Assert.Equal([new StoredRoom("a", 200), new StoredRoom("b", 100)], rooms);
 
             var history = await store.LoadAsync("a", 5, CancellationToken.None);

@@ -165,7 +165,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         // Joining a room twice is allowed: the reply is a fresh `joined`, which is how a client resumes with `since`.
-        if (Posted(connection, request, room, rooms.Post(room, new JoinRoom(connection, request.Since))))
+        if (Posted(connection, request, room, rooms.Post(room, new JoinRoom(connection, connection.Name, request.Since))))
         {
             connection.Rooms.Add(room);
             connection.CurrentRoom = room;
@@ -231,8 +231,8 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        var recipient = Identifiers.IsValidName(request.To) ? names.Find(request.To) : null;
-        if (recipient is null)
+        var recipients = Identifiers.IsValidName(request.To) ? names.Find(request.To) : [];
+        if (recipients.Length == 0)
         {
             Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(request.To, 40)}");
             return;
@@ -250,8 +250,15 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
-        if (!recipient.Send(dm))
+        // A user on several devices gets the DM on each of them.
+        var dm = new DmEvent(connection.Name, recipients[0].Name, request.Text!, Timestamps.NowTruncated(clock));
+        int delivered = 0;
+        foreach (var recipient in recipients)
+        {
+            delivered += recipient.Send(dm) ? 1 : 0;
+        }
+
+        if (delivered == 0)
         {
             // The recipient is going away (closing, or its outbox just overflowed): nothing was delivered, so no
             // ack, and the ref is forgotten so that a resend once the user is back is delivered, not suppressed.
@@ -260,15 +267,17 @@ internal sealed partial class RequestDispatcher(
                 directMessageRefs.Forget(connection.Name, request.Ref);
             }
 
-            Fail(connection, request, ErrorCodes.NoSuchUser, $"{recipient.Name} is disconnecting; the message was not delivered");
+            Fail(connection, request, ErrorCodes.NoSuchUser, $"{recipients[0].Name} is disconnecting; the message was not delivered");
             return;
         }
 
-        int delivered = 1;
-        if (!ReferenceEquals(recipient, connection))
+        // The sender sees its own DM, on each of its devices, as a chat app shows a sent message everywhere.
+        foreach (var copy in connection.SharesName ? names.Find(connection.Name) : [connection])
         {
-            connection.Send(dm);
-            delivered++;
+            if (Array.IndexOf(recipients, copy) < 0 && copy.Send(dm))
+            {
+                delivered++;
+            }
         }
 
         metrics.MessagesOutAdd(delivered);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
@@ -33,7 +35,10 @@ internal sealed partial class RoomActor : IAppendCompletion
 
     // Posting and retiring take this lock, so that no command is ever accepted by an actor that has retired.
     private readonly Lock _gate = new();
-    private readonly HashSet<ChatConnection> _members = [];
+    // Each member connection with the name the room knows it by (as of its join or last rename), and how many
+    // connections each user has here: one user on several devices is one member for presence and member lists.
+    private readonly Dictionary<ChatConnection, string> _members = [];
+    private readonly Dictionary<string, int> _users = new(StringComparer.OrdinalIgnoreCase);
     private readonly Queue<(ChatMessage Message, ChatConnection Sender)> _unstored = new();
     private MessageWindow _recent = null!;
     private RefDeduplicator _refs = null!;
@@ -65,7 +70,7 @@ internal sealed partial class RoomActor : IAppendCompletion
 
     public string Name { get; }
 
-    /// <summary>Read by other threads for the room list; written only by the actor.</summary>
+    /// <summary>Users in the room (a user on several devices counts once). Read by other threads; written only by the actor.</summary>
     public int MemberCount => _memberCount;
 
     /// <summary>Seq of the newest stored message (0: none yet). Read by other threads for the room list.</summary>
@@ -312,12 +317,8 @@ internal sealed partial class RoomActor : IAppendCompletion
     private void Join(JoinRoom join)
     {
         var member = join.Member;
-        bool isNew = _members.Add(member);
-        if (isNew)
-        {
-            _sortedNames = null;
-            _memberCount = _members.Count;
-        }
+        bool isNew = _members.TryAdd(member, join.Name);
+        bool firstOfUser = isNew && AddUser(join.Name);
 
         ChatMessage[] history;
         bool truncated = false;
@@ -341,16 +342,16 @@ internal sealed partial class RoomActor : IAppendCompletion
         }
 
         member.Send(new JoinedEvent(Name, SortedNames(), history, truncated));
-        if (isNew)
+        if (firstOfUser)
         {
-            Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Join, null, _members.Count), except: member);
+            Broadcast(new PresenceEvent(Name, join.Name, PresenceEvent.Join, null, _users.Count), except: member);
         }
     }
 
     private void Leave(LeaveRoom leave)
     {
         var member = leave.Member;
-        if (!_members.Remove(member))
+        if (!_members.Remove(member, out string? name))
         {
             if (leave.Reply)
             {
@@ -360,25 +361,59 @@ internal sealed partial class RoomActor : IAppendCompletion
             return;
         }
 
-        _sortedNames = null;
-        _memberCount = _members.Count;
+        bool lastOfUser = RemoveUser(name);
         if (leave.Reply)
         {
             member.Send(new LeftEvent(Name));
         }
 
-        Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Leave, null, _members.Count), except: member);
+        if (lastOfUser)
+        {
+            Broadcast(new PresenceEvent(Name, name, PresenceEvent.Leave, null, _users.Count), except: member);
+        }
     }
 
     private void Rename(RenameInRoom rename)
     {
-        if (!_members.Contains(rename.Member))
+        if (!_members.ContainsKey(rename.Member))
         {
             return;
         }
 
+        // Only a connection that does not share its name can rename, so its user has just this connection here.
+        _members[rename.Member] = rename.NewName;
+        RemoveUser(rename.OldName);
+        AddUser(rename.NewName);
+        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _users.Count), except: rename.Member);
+    }
+
+    /// <summary>Counts one more connection of a user; true when it is the user's first here.</summary>
+    private bool AddUser(string name)
+    {
+        ref int connections = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, name, out _);
+        if (++connections > 1)
+        {
+            return false;
+        }
+
         _sortedNames = null;
-        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _members.Count), except: rename.Member);
+        _memberCount = _users.Count;
+        return true;
+    }
+
+    /// <summary>Counts one connection of a user less; true when it was the user's last here.</summary>
+    private bool RemoveUser(string name)
+    {
+        ref int connections = ref CollectionsMarshal.GetValueRefOrNullRef(_users, name);
+        if (Unsafe.IsNullRef(ref connections) || --connections > 0)
+        {
+            return false;
+        }
+
+        _users.Remove(name);
+        _sortedNames = null;
+        _memberCount = _users.Count;
+        return true;
     }
 
     private void SendHistory(HistoryOfRoom request)
@@ -392,7 +427,7 @@ internal sealed partial class RoomActor : IAppendCompletion
     {
         var frame = new BroadcastFrame(serverEvent);
         int delivered = 0;
-        foreach (var member in _members)
+        foreach (var member in _members.Keys)
         {
             if (!ReferenceEquals(member, except) && member.TrySendFrame(frame.For(member.Format)))
             {
@@ -407,12 +442,8 @@ internal sealed partial class RoomActor : IAppendCompletion
     {
         if (_sortedNames is null)
         {
-            var names = new string[_members.Count];
-            int i = 0;
-            foreach (var member in _members)
-            {
-                names[i++] = member.Name;
-            }
+            var names = new string[_users.Count];
+            _users.Keys.CopyTo(names, 0);
 
             Array.Sort(names, StringComparer.OrdinalIgnoreCase);
             _sortedNames = names;

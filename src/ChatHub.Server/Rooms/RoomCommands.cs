@@ -11,9 +11,13 @@ internal abstract class RoomCommand
     public bool Bounded { get; set; }
 }
 
-internal sealed class JoinRoom(ChatConnection member, long? since) : RoomCommand
+internal sealed class JoinRoom(ChatConnection member, string name, long? since) : RoomCommand
 {
     public ChatConnection Member { get; } = member;
+
+    /// <summary>The member's name when it joined (a nick right behind the join reaches the room as a rename).</summary>
+    public string Name { get; } = name;
+
     public long? Since { get; } = since;
 }
 

@@ -30,15 +30,18 @@ internal sealed partial class RoomActor : IAppendCompletion
     private readonly int _window;
     private readonly int _capacity;
     private readonly TimeSpan _idleFor;
+    // Posting and retiring lock the mailbox object (no lock object of its own per room), so that no command is
+    // ever accepted by an actor that has retired.
     private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
-    // Posting and retiring take this lock, so that no command is ever accepted by an actor that has retired.
-    private readonly Lock _gate = new();
-    // Each member connection with the name the room knows it by (as of its join or last rename), and how many
-    // connections each user has here: one user on several devices is one member for presence and member lists.
+    // Each member connection with the name the room knows it by (as of its join or last rename). One user on several
+    // devices is one member for presence and member lists, so users are counted apart from connections.
     private readonly Dictionary<ChatConnection, string> _members = [];
-    private readonly Dictionary<string, int> _users = new(StringComparer.OrdinalIgnoreCase);
+    // Users of shared names (one user on several devices) with their connections here; made on the first such
+    // member and dropped with the last, so rooms without them pay nothing for it. Other names are one connection each.
+    private Dictionary<string, int>? _sharedUsers;
+    private int _soloUsers;
     private readonly Queue<(ChatMessage Message, ChatConnection Sender)> _unstored = new();
     private MessageWindow _recent = null!;
     private RefDeduplicator _refs = null!;
@@ -82,7 +85,7 @@ internal sealed partial class RoomActor : IAppendCompletion
     /// </summary>
     public PostResult TryPost(RoomCommand command, bool bounded)
     {
-        lock (_gate)
+        lock (_mailbox)
         {
             if (_retired)
             {
@@ -318,7 +321,7 @@ internal sealed partial class RoomActor : IAppendCompletion
     {
         var member = join.Member;
         bool isNew = _members.TryAdd(member, join.Name);
-        bool firstOfUser = isNew && AddUser(join.Name);
+        bool firstOfUser = isNew && AddUser(member, join.Name);
 
         ChatMessage[] history;
         bool truncated = false;
@@ -344,7 +347,7 @@ internal sealed partial class RoomActor : IAppendCompletion
         member.Send(new JoinedEvent(Name, SortedNames(), history, truncated));
         if (firstOfUser)
         {
-            Broadcast(new PresenceEvent(Name, join.Name, PresenceEvent.Join, null, _users.Count), except: member);
+            Broadcast(new PresenceEvent(Name, join.Name, PresenceEvent.Join, null, _memberCount), except: member);
         }
     }
 
@@ -361,7 +364,7 @@ internal sealed partial class RoomActor : IAppendCompletion
             return;
         }
 
-        bool lastOfUser = RemoveUser(name);
+        bool lastOfUser = RemoveUser(member, name);
         if (leave.Reply)
         {
             member.Send(new LeftEvent(Name));
@@ -369,7 +372,7 @@ internal sealed partial class RoomActor : IAppendCompletion
 
         if (lastOfUser)
         {
-            Broadcast(new PresenceEvent(Name, name, PresenceEvent.Leave, null, _users.Count), except: member);
+            Broadcast(new PresenceEvent(Name, name, PresenceEvent.Leave, null, _memberCount), except: member);
         }
     }
 
@@ -380,40 +383,68 @@ internal sealed partial class RoomActor : IAppendCompletion
             return;
         }
 
-        // Only a connection that does not share its name can rename, so its user has just this connection here.
+        // Only a connection that does not share its name can rename: its user is this connection alone.
         _members[rename.Member] = rename.NewName;
-        RemoveUser(rename.OldName);
-        AddUser(rename.NewName);
-        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _users.Count), except: rename.Member);
+        _sortedNames = null;
+        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _memberCount), except: rename.Member);
     }
 
     /// <summary>Counts one more connection of a user; true when it is the user's first here.</summary>
-    private bool AddUser(string name)
+    private bool AddUser(ChatConnection member, string name)
     {
-        ref int connections = ref CollectionsMarshal.GetValueRefOrAddDefault(_users, name, out _);
-        if (++connections > 1)
+        if (member.SharesName)
         {
-            return false;
+            _sharedUsers ??= new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            ref int connections = ref CollectionsMarshal.GetValueRefOrAddDefault(_sharedUsers, name, out _);
+            if (++connections > 1)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            _soloUsers++; // a name that is not shared is one connection's alone
         }
 
-        _sortedNames = null;
-        _memberCount = _users.Count;
+        UsersChanged();
         return true;
     }
 
     /// <summary>Counts one connection of a user less; true when it was the user's last here.</summary>
-    private bool RemoveUser(string name)
+    private bool RemoveUser(ChatConnection member, string name)
     {
-        ref int connections = ref CollectionsMarshal.GetValueRefOrNullRef(_users, name);
-        if (Unsafe.IsNullRef(ref connections) || --connections > 0)
+        if (member.SharesName)
         {
-            return false;
+            if (_sharedUsers is null)
+            {
+                return false;
+            }
+
+            ref int connections = ref CollectionsMarshal.GetValueRefOrNullRef(_sharedUsers, name);
+            if (Unsafe.IsNullRef(ref connections) || --connections > 0)
+            {
+                return false;
+            }
+
+            _sharedUsers.Remove(name);
+            if (_sharedUsers.Count == 0)
+            {
+                _sharedUsers = null;
+            }
+        }
+        else
+        {
+            _soloUsers--;
         }
 
-        _users.Remove(name);
-        _sortedNames = null;
-        _memberCount = _users.Count;
+        UsersChanged();
         return true;
+    }
+
+    private void UsersChanged()
+    {
+        _sortedNames = null;
+        _memberCount = _soloUsers + (_sharedUsers?.Count ?? 0);
     }
 
     private void SendHistory(HistoryOfRoom request)
@@ -442,9 +473,17 @@ internal sealed partial class RoomActor : IAppendCompletion
     {
         if (_sortedNames is null)
         {
-            var names = new string[_users.Count];
-            _users.Keys.CopyTo(names, 0);
+            var names = new string[_memberCount];
+            int i = 0;
+            foreach (var (member, name) in _members)
+            {
+                if (!member.SharesName)
+                {
+                    names[i++] = name;
+                }
+            }
 
+            _sharedUsers?.Keys.CopyTo(names, i);
             Array.Sort(names, StringComparer.OrdinalIgnoreCase);
             _sortedNames = names;
         }
@@ -469,7 +508,7 @@ internal sealed partial class RoomActor : IAppendCompletion
             return false;
         }
 
-        lock (_gate)
+        lock (_mailbox)
         {
             if (Volatile.Read(ref _queued) > 0)
             {

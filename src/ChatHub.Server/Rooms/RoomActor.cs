@@ -215,7 +215,7 @@ internal sealed partial class RoomActor : IAppendCompletion
             case RenameInRoom rename: Rename(rename); break;
             case WhoInRoom who: who.Asker.Send(new MembersEvent(Name, SortedNames())); break;
             case HistoryOfRoom history: SendHistory(history); break;
-            case UnloadIfIdle: _unload = IdleLongerThan(_idleFor); return; // the sweep itself is no activity
+            case UnloadIfIdle unload: _unload = _members.Count == 0 && (unload.EvenIfRecent || IdleLongerThan(_idleFor)); return; // no activity
         }
 
         if (_members.Count == 0)

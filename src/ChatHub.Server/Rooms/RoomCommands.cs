@@ -74,8 +74,16 @@ internal sealed class MessageFailed(ChatMessage message) : RoomCommand
     public ChatMessage Message { get; } = message;
 }
 
-/// <summary>From the idle sweep: unload if the room is still without members and idle. Carries nothing, so one instance.</summary>
+/// <summary>
+/// From the idle sweep: unload if the room is still without members and has been idle long enough, or, under
+/// pressure (<see cref="Now"/>), as soon as it has no members. Carries nothing but that, so two shared instances.
+/// </summary>
 internal sealed class UnloadIfIdle : RoomCommand
 {
-    public static readonly UnloadIfIdle Instance = new();
+    public static readonly UnloadIfIdle AfterIdleTime = new(evenIfRecent: false);
+    public static readonly UnloadIfIdle Now = new(evenIfRecent: true);
+
+    private UnloadIfIdle(bool evenIfRecent) => EvenIfRecent = evenIfRecent;
+
+    public bool EvenIfRecent { get; }
 }

@@ -23,6 +23,7 @@ internal sealed class RoomRegistry(
     private readonly ConcurrentDictionary<string, RoomActor> _rooms = new(StringComparer.Ordinal);
     private readonly int _maxRooms = options.Value.Limits.MaxRooms;
     private int _count; // ConcurrentDictionary.Count takes every lock of the map; this is read on every new room
+    private long _lastRelief; // timestamp of the last pressure relief (0: the clock started long before)
 
     /// <summary>
     /// Hands a command to the room's actor. Never waits. <paramref name="load"/>: load the room if it is not in
@@ -45,6 +46,7 @@ internal sealed class RoomRegistry(
                 if (Interlocked.Increment(ref _count) > _maxRooms)
                 {
                     Interlocked.Decrement(ref _count);
+                    RelievePressure();
                     return PostResult.TooManyRooms;
                 }
 
@@ -88,9 +90,33 @@ internal sealed class RoomRegistry(
         {
             if (pair.Value.IdleLongerThan(idleFor))
             {
-                pair.Value.TryPost(UnloadIfIdle.Instance, bounded: false);
+                pair.Value.TryPost(UnloadIfIdle.AfterIdleTime, bounded: false);
             }
         }
+    }
+
+    /// <summary>
+    /// At the room limit, rooms without members need not wait out their idle time: every one of them is asked to
+    /// unload now, so that a retry of the refused request finds room. At most once a second, off the caller's thread.
+    /// </summary>
+    private void RelievePressure()
+    {
+        long last = Volatile.Read(ref _lastRelief);
+        if (clock.GetElapsedTime(last) < TimeSpan.FromSeconds(1) || Interlocked.CompareExchange(ref _lastRelief, clock.GetTimestamp(), last) != last)
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static self =>
+        {
+            foreach (var pair in self._rooms)
+            {
+                if (pair.Value.MemberCount == 0)
+                {
+                    pair.Value.TryPost(UnloadIfIdle.Now, bounded: false);
+                }
+            }
+        }, this, preferLocal: false);
     }
 
     /// <summary>

@@ -38,6 +38,42 @@ public sealed class RoomBoundsTests : IDisposable
     }
 
     [Fact]
+    public async Task At_the_room_limit_rooms_without_members_leave_memory_without_waiting_their_idle_time()
+    {
+        await using var server = await TestServer.StartAsync("Limits:MaxRooms=2", "Rooms:IdleUnloadAfter=01:00:00");
+        await using var ann = await server.ConnectJsonAsync("name=ann&room=kept&room=busy");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await ann.ExpectAsync("joined");
+        await JsonProtocolTests.SayManyAsync(ann, "kept", 2);
+        await ann.SendJsonAsync(new { type = "leave", room = "kept" });
+        await ann.WaitForAsync("left");
+
+        // "kept" has history, so it would stay in memory for an hour; the refused join makes it go now, and a retry
+        // (what server_busy asks of a client) gets in.
+        var deadline = DateTime.UtcNow + WsClient.Timeout;
+        while (true)
+        {
+            await ann.SendJsonAsync(new { type = "join", room = "new" });
+            var reply = await ann.NextAsync();
+            if ((string?)reply["type"] == "joined")
+            {
+                break;
+            }
+
+            Assert.Equal("server_busy", (string?)reply["code"]);
+            Assert.True(DateTime.UtcNow < deadline, "the room limit never made room");
+            await Task.Delay(50);
+        }
+
+        await ann.SendJsonAsync(new { type = "leave", room = "new" });
+        await ann.WaitForAsync("left");
+        await ann.SendJsonAsync(new { type = "join", room = "kept" });
+        var joined = await ann.ExpectAsync("joined");
+        Assert.Equal([1L, 2], joined["history"]!.AsArray().Select(m => (long)m!["seq"]!));
+    }
+
+    [Fact]
     public async Task An_idle_room_is_unloaded_but_stays_listed_and_its_seq_continues()
     {
         await using var server = await TestServer.StartSqliteAsync(_dir.File("chat.db"), "Rooms:IdleUnloadAfter=00:00:00.200");

@@ -73,6 +73,7 @@ public static partial class ChatHubApp
             .Validate(o => o.Cluster.NodeTimeout >= TimeSpan.FromSeconds(1) && o.Cluster.OperationTimeout > TimeSpan.Zero
                     && o.Cluster.OperationTimeout < o.Cluster.NodeTimeout,
                 "ChatHub:Cluster:NodeTimeout must be 1 s or more and OperationTimeout positive and shorter than it")
+            .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -87,6 +88,7 @@ public static partial class ChatHubApp
         services.AddSingleton<NodeIdentity>();
         services.AddChatHubBackplane(configuration);
         services.AddSingleton<RoomRegistry>();
+        services.AddSingleton<RoomList>();
         services.AddSingleton<DirectMessageRefs>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<RateLimitPolicy>();

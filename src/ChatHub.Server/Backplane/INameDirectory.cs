@@ -20,13 +20,24 @@ internal interface INameDirectory
     ValueTask<string> ClaimGuestNameAsync(ChatConnection owner);
 
     /// <summary>
-    /// Delivers a DM to the connection holding <see cref="DmEvent.To"/> (matched without case) wherever it is.
-    /// Returns the recipient's name as it holds it, or null when nobody holds it.
+    /// Delivers a DM to every connection holding <see cref="DmEvent.To"/> (matched without case) wherever it is.
     /// </summary>
-    ValueTask<string?> SendDirectAsync(DmEvent dm);
+    ValueTask<DirectDelivery> SendDirectAsync(DmEvent dm);
 
-    /// <summary>This node's connection holding the name, if any.</summary>
-    ChatConnection? FindLocal(string name);
+    /// <summary>This node's connections holding the name (several for a user on several devices); empty when none.</summary>
+    ChatConnection[] FindLocal(string name);
+}
+
+/// <summary>How a DM went.</summary>
+/// <param name="Recipient">The recipient's name as it holds it; null when nobody holds the name.</param>
+/// <param name="Queued">
+/// Connections that queued it (a DM handed to another node counts as one): 0 with a recipient means every
+/// connection of the recipient refused it (closing, or its outbox full).
+/// </param>
+/// <param name="Local">The recipient's connections on this node (so the sender's own copies skip them).</param>
+internal readonly record struct DirectDelivery(string? Recipient, int Queued, ChatConnection[] Local)
+{
+    public static DirectDelivery Nobody => new(null, 0, []);
 }
 
 internal enum ClaimOutcome

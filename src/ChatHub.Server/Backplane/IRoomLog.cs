@@ -26,8 +26,14 @@ internal interface IRoomLog
     /// <summary>Kept messages with seq above <paramref name="afterSeq"/>, oldest first, at most <paramref name="limit"/>: how gaps are filled.</summary>
     Task<IReadOnlyList<ChatMessage>> ReadAfterAsync(string room, long afterSeq, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Rooms with kept history and their last seq.</summary>
-    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken);
+    /// <summary>Rooms with kept history and their last seq, sorted by name (ordinal), after <paramref name="after"/>, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// This node's actor of the room has retired: whatever the log keeps in memory for the room may go (it is read
+    /// from the store again on the next <see cref="LoadAsync"/>). Called with no append of the room outstanding.
+    /// </summary>
+    void Release(string room);
 
     /// <summary>Stores everything still queued, then stops taking appends.</summary>
     Task DrainAsync(CancellationToken cancellationToken);
@@ -53,7 +59,10 @@ internal enum AppendOutcome
     /// <summary>The sender's name already said this ref in this room recently: stored earlier under <see cref="AppendResult.Seq"/>.</summary>
     Duplicate,
 
-    /// <summary>The store could not be reached in time; nothing was stored.</summary>
+    /// <summary>
+    /// The store could not be reached in time, or refused the message for good; nothing was stored, no seq was
+    /// taken (<see cref="AppendResult.Seq"/>: the one it would have had, or 0) and the ref is free again.
+    /// </summary>
     Unavailable,
 }
 

@@ -21,8 +21,11 @@ internal interface IRoomMembership
     /// <summary>The room's members, cluster-wide, unsorted.</summary>
     Task<IReadOnlyList<string>> MembersAsync(string room, CancellationToken cancellationToken);
 
-    /// <summary>Rooms that exist (members or kept history) with their member counts, sorted by name.</summary>
-    Task<RoomInfo[]> ListRoomsAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// One page of the rooms that exist (members or kept history) with their member counts, sorted by name
+    /// (ordinal), after <paramref name="after"/> (null: from the start), at most <paramref name="limit"/>.
+    /// </summary>
+    Task<RoomInfo[]> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken);
 }
 
 /// <param name="Changed">Whether this call changed the room's members (and so published presence).</param>

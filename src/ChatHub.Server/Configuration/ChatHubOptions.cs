@@ -77,6 +77,22 @@ public sealed class LimitsOptions
 
     /// <summary>Frames queued for one connection; a full outbox closes it with 1013 (slow consumer).</summary>
     [Range(4, 1_000_000)] public int OutboxCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Rooms held in memory on this node. A join (or a history request) that would load one more is answered
+    /// <c>server_busy</c>. A room leaves memory as soon as it has no member on this node and nothing in flight (its
+    /// history stays in the store), which makes room.
+    /// </summary>
+    [Range(1, 10_000_000)] public int MaxRooms { get; set; } = 10_000;
+
+    /// <summary>
+    /// Requests (join, say, who, history) waiting in one room's mailbox, and says waiting for the store; one more is
+    /// answered <c>server_busy</c>, so no client can make a room's queue grow without bound.
+    /// </summary>
+    [Range(1, 10_000_000)] public int RoomMailboxCapacity { get; set; } = 4096;
+
+    /// <summary>Rooms in one page of the room list (<c>rooms</c>, <c>/api/rooms</c>): the default and the most a <c>limit</c> may ask.</summary>
+    [Range(1, 100_000)] public int RoomListPageSize { get; set; } = 100;
 }
 
 public sealed class StorageOptions
@@ -91,6 +107,13 @@ public sealed class StorageOptions
 
     /// <summary>Most messages committed in one SQLite transaction.</summary>
     [Range(1, 100_000)] public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>
+    /// How long a commit failing with an error that may pass (busy, I/O, anything unexpected) is retried before its
+    /// messages are refused with <c>unavailable</c>. Errors that cannot pass (disk full, read-only, corrupt,
+    /// constraint) refuse them at once.
+    /// </summary>
+    public TimeSpan CommitRetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>SQLite <c>synchronous</c> pragma: FULL syncs the WAL on each commit (acked = on disk), NORMAL does not.</summary>
     public string Synchronous { get; set; } = "FULL";

@@ -61,6 +61,8 @@ internal sealed partial class ChatConnection
         set => _name = value;
     }
 
+    public bool SharesName { get; init; }
+
     /// <summary>Rooms this connection is in. Touched only by the read loop, so no lock.</summary>
     public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
 

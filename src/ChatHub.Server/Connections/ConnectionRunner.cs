@@ -17,6 +17,12 @@ internal sealed partial class ConnectionRunner(
     ChatMetrics metrics,
     ILogger<ConnectionRunner> logger)
 {
+    /// <summary>
+    /// Test seam until names come from verified tokens: decides which connections share their name (one user on
+    /// several devices). Null in the server, where no connection shares.
+    /// </summary>
+    internal Func<ConnectRequest, bool>? ShareNameHook { get; set; }
+
     /// <summary>.NET's own framing over our stream; keep-alive pings at the configured interval.</summary>
     public WebSocket CreateSocket(Stream stream, string? subprotocol) => WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
     {
@@ -29,7 +35,10 @@ internal sealed partial class ConnectionRunner(
 
     public async Task RunAsync(WebSocket socket, IBatchingTransport transport, Action abortTransport, ConnectRequest connect)
     {
-        var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context);
+        var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context)
+        {
+            SharesName = ShareNameHook?.Invoke(connect) ?? false,
+        };
         connections.Add(connection);
         metrics.ConnectionOpened();
         LogConnected(logger, connection.Id, connect.Format);

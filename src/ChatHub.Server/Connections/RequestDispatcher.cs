@@ -15,6 +15,7 @@ namespace ChatHub.Server.Connections;
 /// </summary>
 internal sealed partial class RequestDispatcher(
     RoomRegistry rooms,
+    RoomList roomList,
     IRoomMembership membership,
     INameDirectory names,
     DirectMessageRefs directMessageRefs,
@@ -80,7 +81,7 @@ internal sealed partial class RequestDispatcher(
     {
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new LeaveRoom(connection, reply: false));
+            rooms.Post(room, new LeaveRoom(connection, reply: false), load: false, bounded: false);
         }
 
         connection.Rooms.Clear();
@@ -103,7 +104,7 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Say: Say(connection, request); break;
             case RequestKind.Dm: DirectMessage(connection, request); break;
             case RequestKind.Who: Who(connection, request); break;
-            case RequestKind.Rooms: _ = ListRoomsAsync(connection, request); break;
+            case RequestKind.Rooms: Rooms(connection, request); break;
             case RequestKind.History: History(connection, request); break;
             case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
             case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
@@ -161,7 +162,7 @@ internal sealed partial class RequestDispatcher(
         connection.Name = wanted;
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new RenameInRoom(connection, old, wanted));
+            rooms.Post(room, new RenameInRoom(connection, old, wanted), load: false, bounded: false);
         }
 
         connection.Send(new NickEvent(wanted, old));
@@ -195,9 +196,11 @@ internal sealed partial class RequestDispatcher(
         }
 
         // Joining a room twice is allowed: the reply is a fresh `joined`, which is how a client resumes with `since`.
-        connection.Rooms.Add(room);
-        connection.CurrentRoom = room;
-        rooms.Post(room, new JoinRoom(connection, request.Since));
+        if (Posted(connection, request, room, rooms.Post(room, new JoinRoom(connection, connection.Name, request.Since))))
+        {
+            connection.Rooms.Add(room);
+            connection.CurrentRoom = room;
+        }
     }
 
     private void Leave(ChatConnection connection, ClientRequest request)
@@ -218,7 +221,10 @@ internal sealed partial class RequestDispatcher(
             connection.CurrentRoom = connection.Rooms.FirstOrDefault();
         }
 
-        rooms.Post(room, new LeaveRoom(connection, reply: true));
+        if (rooms.Post(room, new LeaveRoom(connection, reply: true), load: false, bounded: false) == PostResult.NotLoaded)
+        {
+            connection.Send(new LeftEvent(room)); // cannot happen while a member keeps its room loaded; answer anyway
+        }
     }
 
     private void Say(ChatConnection connection, ClientRequest request)
@@ -240,7 +246,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageIn();
-        rooms.Post(room, new SayInRoom(connection, connection.Name, request.Text!, request.Ref));
+        Posted(connection, request, room, rooms.Post(room, new SayInRoom(connection, connection.Name, request.Text!, request.Ref)));
     }
 
     private void DirectMessage(ChatConnection connection, ClientRequest request)
@@ -286,7 +292,7 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
-    private async Task FinishDirectMessageAsync(ChatConnection connection, ClientRequest request, DmEvent dm, ValueTask<string?> sent)
+    private async Task FinishDirectMessageAsync(ChatConnection connection, ClientRequest request, DmEvent dm, ValueTask<DirectDelivery> sent)
     {
         try
         {
@@ -294,22 +300,28 @@ internal sealed partial class RequestDispatcher(
         }
         catch (Exception e)
         {
-            FinishDirectMessage(connection, request, dm, null, e);
+            FinishDirectMessage(connection, request, dm, DirectDelivery.Nobody, e);
         }
     }
 
-    private void FinishDirectMessage(ChatConnection connection, ClientRequest request, DmEvent dm, string? recipient, Exception? failure)
+    private void FinishDirectMessage(ChatConnection connection, ClientRequest request, DmEvent dm, DirectDelivery delivery, Exception? failure)
     {
-        if (recipient is null)
+        if (delivery.Queued == 0)
         {
+            // Nobody has the name, or every connection of the recipient is going away (closing, or its outbox just
+            // overflowed): nothing was delivered, so no ack, and the ref is forgotten so that a resend is delivered.
             if (request.Ref is not null)
             {
-                directMessageRefs.Forget(connection.Name, request.Ref); // not delivered: a resend must try again
+                directMessageRefs.Forget(connection.Name, request.Ref);
             }
 
             if (failure is not null)
             {
                 Fail(connection, request, ErrorCodes.Unavailable, "the message could not be sent now; try again");
+            }
+            else if (delivery.Recipient is { } recipient)
+            {
+                Fail(connection, request, ErrorCodes.NoSuchUser, $"{recipient} is disconnecting; the message was not delivered");
             }
             else
             {
@@ -319,11 +331,15 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        int delivered = 1;
-        if (!string.Equals(recipient, connection.Name, StringComparison.OrdinalIgnoreCase))
+        // The sender sees its own DM, on each of its devices, as a chat app shows a sent message everywhere.
+        var copy = new DmEvent(dm.From, delivery.Recipient!, dm.Text, dm.Timestamp);
+        int delivered = delivery.Queued;
+        foreach (var device in connection.SharesName ? names.FindLocal(connection.Name) : [connection])
         {
-            connection.Send(new DmEvent(dm.From, recipient, dm.Text, dm.Timestamp));
-            delivered++;
+            if (Array.IndexOf(delivery.Local, device) < 0 && device.Send(copy))
+            {
+                delivered++;
+            }
         }
 
         metrics.MessagesOutAdd(delivered);
@@ -351,11 +367,33 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
+    /// <summary>
+    /// One page of the room list. It reads the store (or Redis), so it runs off the read loop and its reply may
+    /// overtake replies still to come from rooms (see docs/protocol-notes.md).
+    /// </summary>
+    private void Rooms(ChatConnection connection, ClientRequest request)
+    {
+        if (roomList.Check(request.After, request.Limit) is { } problem)
+        {
+            Fail(connection, request, request.After is not null && !Identifiers.IsValidRoom(request.After) ? ErrorCodes.InvalidRoom : ErrorCodes.BadRequest, problem);
+            return;
+        }
+
+        _ = ListRoomsAsync(connection, request);
+    }
+
     private async Task ListRoomsAsync(ChatConnection connection, ClientRequest request)
     {
         try
         {
-            connection.Send(new RoomsEvent(await membership.ListRoomsAsync(CancellationToken.None)));
+            if (await roomList.TryReadAsync(request.After, request.Limit, CancellationToken.None) is { } page)
+            {
+                connection.Send(new RoomsEvent(page));
+            }
+            else
+            {
+                Fail(connection, request, ErrorCodes.ServerBusy, "too many room lists are being read; try again");
+            }
         }
         catch (Exception e)
         {
@@ -384,7 +422,23 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit));
+        Posted(connection, request, room, rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit)));
+    }
+
+    /// <summary>True when the room took the command; otherwise answers the refusal and returns false.</summary>
+    private bool Posted(ChatConnection connection, ClientRequest request, string room, PostResult result)
+    {
+        switch (result)
+        {
+            case PostResult.Posted:
+                return true;
+            case PostResult.TooManyRooms:
+                Fail(connection, request, ErrorCodes.ServerBusy, $"the server holds as many rooms as it may ({_limits.MaxRooms}); try again later");
+                return false;
+            default:
+                Fail(connection, request, ErrorCodes.ServerBusy, $"{room} has too many requests waiting; try again later");
+                return false;
+        }
     }
 
     /// <summary>The room a request names or, in the text format, the current room; null after sending the error.</summary>

@@ -21,6 +21,8 @@ public sealed class ChatMetrics : IDisposable
     private long _messagesDropped;
     private long _slowConsumerCloses;
     private long _framesIn;
+    private long _storeCommitFailures;
+    private long _storeAppendsFailed;
 
     public ChatMetrics(IMeterFactory meterFactory)
     {
@@ -33,6 +35,8 @@ public sealed class ChatMetrics : IDisposable
         _meter.CreateObservableCounter("chathub.messages.dropped", () => Volatile.Read(ref _messagesDropped), "{message}", "Chat messages dropped by the rate limit");
         _meter.CreateObservableCounter("chathub.slow_consumer.closes", () => Volatile.Read(ref _slowConsumerCloses), "{connection}", "Connections closed with 1013 because their outbox filled");
         _meter.CreateObservableCounter("chathub.frames.in", () => Volatile.Read(ref _framesIn), "{frame}", "WebSocket text frames received");
+        _meter.CreateObservableCounter("chathub.store.commit_failures", () => Volatile.Read(ref _storeCommitFailures), "{commit}", "Store commits that failed (each retry counts)");
+        _meter.CreateObservableCounter("chathub.store.appends_failed", () => Volatile.Read(ref _storeAppendsFailed), "{message}", "Messages the store refused for good; their senders got error unavailable");
         _meter.CreateObservableGauge("chathub.memory.working_set", () => Environment.WorkingSet, "By", "Process working set");
         _meter.CreateObservableGauge("chathub.memory.gc_heap", () => GC.GetTotalMemory(false), "By", "Bytes allocated on the managed heap and not yet collected");
     }
@@ -59,6 +63,8 @@ public sealed class ChatMetrics : IDisposable
     public void MessageDropped() => Interlocked.Increment(ref _messagesDropped);
     public void SlowConsumerClosed() => Interlocked.Increment(ref _slowConsumerCloses);
     public void FrameIn() => Interlocked.Increment(ref _framesIn);
+    public void StoreCommitFailed() => Interlocked.Increment(ref _storeCommitFailures);
+    public void StoreAppendsFailed(int count) => Interlocked.Add(ref _storeAppendsFailed, count);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -14,6 +14,14 @@ public static class ErrorCodes
     public const string RateLimited = "rate_limited";
     public const string NoSuchUser = "no_such_user";
 
-    /// <summary>The shared store (Redis) did not answer in time: nothing was stored or sent; the client may retry.</summary>
+    // Beyond PROTOCOL.md (see docs/protocol-notes.md).
+
+    /// <summary>
+    /// The store (SQLite, or Redis in a cluster) could not take the request in time: nothing was stored or sent and
+    /// the message has no seq; the client may send it again (same ref).
+    /// </summary>
     public const string Unavailable = "unavailable";
+
+    /// <summary>The server is at a bound that is not the client's own (rooms in memory, a room's queue): try again later.</summary>
+    public const string ServerBusy = "server_busy";
 }

@@ -28,7 +28,7 @@ internal sealed class RefDeduplicator(TimeProvider clock)
         return entry;
     }
 
-    /// <summary>Drops a pair (its queued expiry then finds nothing to remove).</summary>
+    /// <summary>Forgets a ref whose message was not delivered after all, so that its resend is not taken for a duplicate.</summary>
     public void Forget(string name, string reference) => _entries.Remove((name, reference));
 
     private void Expire()

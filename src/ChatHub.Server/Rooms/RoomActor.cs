@@ -29,10 +29,17 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     /// <summary>Messages held behind a gap before the log is read even while this node's own appends are out.</summary>
     private const int MaxHeldBeforeFill = 32;
 
-    private static readonly TimeSpan[] StartRetries = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300)];
+    // The store may be away for a moment (locked, a table being migrated, Redis failing over): requests wait in
+    // the bounded mailbox meanwhile, and hear unavailable only after these.
+    private static readonly TimeSpan[] StartRetries =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
 
     private readonly RoomServices _services;
     private readonly int _window;
+    private readonly int _capacity;
+
+    // Posting and retiring lock the mailbox object (no lock object of its own per room), so that no command is
+    // ever accepted by an actor that has retired.
     private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
@@ -49,6 +56,9 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     private int _appending;
     private bool _filling;
     private int _started;
+    private bool _retired;
+    private int _queued; // commands posted and not yet taken; the log's, bus's and membership's answers are not counted
+    private int _bounded; // those of them that count against the capacity
     private volatile int _memberCount;
 
     public RoomActor(string name, RoomServices services)
@@ -56,6 +66,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         Name = name;
         _services = services;
         _window = services.Options.Storage.HistoryWindow;
+        _capacity = services.Options.Limits.RoomMailboxCapacity;
     }
 
     public string Name { get; }
@@ -66,12 +77,33 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     /// <summary>Seq of the newest delivered message (0: none yet). Read by other threads.</summary>
     public long LastSeq => Volatile.Read(ref _lastDelivered);
 
-    /// <summary>False once the actor has retired; the caller then asks the registry for a fresh one.</summary>
-    public bool TryPost(RoomCommand command)
+    /// <summary>
+    /// <see cref="PostResult.NotLoaded"/> once the actor has retired (the caller then asks the registry for a fresh
+    /// one); <see cref="PostResult.MailboxFull"/> when a <paramref name="bounded"/> command finds the mailbox at capacity.
+    /// </summary>
+    public PostResult TryPost(RoomCommand command, bool bounded)
     {
-        if (!_mailbox.Writer.TryWrite(command))
+        lock (_mailbox)
         {
-            return false;
+            if (_retired)
+            {
+                return PostResult.NotLoaded;
+            }
+
+            if (bounded)
+            {
+                if (Volatile.Read(ref _bounded) >= _capacity)
+                {
+                    return PostResult.MailboxFull;
+                }
+
+                Interlocked.Increment(ref _bounded);
+            }
+
+            command.Bounded = bounded;
+            command.Queued = true;
+            Interlocked.Increment(ref _queued);
+            _mailbox.Writer.TryWrite(command);
         }
 
         if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
@@ -79,7 +111,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             _ = Task.Run(RunAsync);
         }
 
-        return true;
+        return PostResult.Posted;
     }
 
     // The log, bus and membership call these on their own threads; each hops back onto the actor. None of them
@@ -106,6 +138,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         {
             while (reader.TryRead(out var command))
             {
+                Taken(command);
                 try
                 {
                     Handle(command);
@@ -120,6 +153,18 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             if (TryRetire())
             {
                 break;
+            }
+        }
+    }
+
+    private void Taken(RoomCommand command)
+    {
+        if (command.Queued)
+        {
+            Interlocked.Decrement(ref _queued);
+            if (command.Bounded)
+            {
+                Interlocked.Decrement(ref _bounded);
             }
         }
     }
@@ -162,14 +207,16 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     /// <summary>The room could not start: every request waiting for it hears <c>unavailable</c>; the next one tries again.</summary>
     private void FailQueuedAndRetire()
     {
-        if (!_services.Registry.TryRemove(this))
+        lock (_mailbox)
         {
-            // Someone else already replaced us; still answer what came here.
+            _retired = true;
+            _services.Registry.Remove(this);
         }
 
         _mailbox.Writer.TryComplete();
         while (_mailbox.Reader.TryRead(out var command))
         {
+            Taken(command);
             var (asker, reference) = command switch
             {
                 JoinRoom join => (join.Member, null),
@@ -210,6 +257,13 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             return;
         }
 
+        if (_appending >= _capacity)
+        {
+            // The store is slow or failing and this room's messages pile up: refuse rather than grow without bound.
+            sender.Send(new ErrorEvent(ErrorCodes.ServerBusy, $"{Name} has {_capacity} messages waiting to be stored; send it again later", say.Ref));
+            return;
+        }
+
         _inFlight++;
         _appending++;
         var request = new AppendRequest(Name, say.Name, say.Text, say.Ref, Timestamps.NowTruncated(_services.Clock)) { Origin = sender };
@@ -225,7 +279,13 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         var result = appended.Result;
         if (result.Outcome == AppendOutcome.Unavailable)
         {
-            sender.Send(new ErrorEvent(ErrorCodes.Unavailable, "the message could not be stored; it was not sent, try again", request.Ref));
+            var error = new ErrorEvent(ErrorCodes.Unavailable, "the message could not be stored; it was not sent, try again", request.Ref);
+            sender.Send(error);
+            if (result.Seq > 0)
+            {
+                RefuseWaiters(result.Seq, error);
+            }
+
             return;
         }
 
@@ -250,6 +310,33 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         {
             StartFill();
         }
+    }
+
+    /// <summary>
+    /// Resends of a ref wait for the first copy's seq; the store refused that seq, and it will be given to another
+    /// message, so they hear the refusal instead of an ack for someone else's message.
+    /// </summary>
+    private void RefuseWaiters(long seq, ErrorEvent error)
+    {
+        if (_pendingAcks is not { Count: > 0 } pending)
+        {
+            return;
+        }
+
+        var kept = new PriorityQueue<(ChatConnection Sender, string? Ref), long>();
+        while (pending.TryDequeue(out var waiter, out long waitedSeq))
+        {
+            if (waitedSeq == seq)
+            {
+                waiter.Sender.Send(error);
+            }
+            else
+            {
+                kept.Enqueue(waiter, waitedSeq);
+            }
+        }
+
+        _pendingAcks = kept;
     }
 
     /// <summary>Delivers in seq order; a message past a gap waits while the gap is read from the log.</summary>
@@ -404,7 +491,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         else
         {
             _joining[member] = false;
-            members = JoinMembershipAsync(member);
+            members = JoinMembershipAsync(member, join.Name);
         }
 
         _inFlight++;
@@ -418,8 +505,8 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         }
     }
 
-    private async Task<IReadOnlyList<string>> JoinMembershipAsync(ChatConnection member) =>
-        (await _services.Membership.JoinAsync(Name, member.Name, member.Id, CancellationToken.None)).Members;
+    private async Task<IReadOnlyList<string>> JoinMembershipAsync(ChatConnection member, string name) =>
+        (await _services.Membership.JoinAsync(Name, name, member.Id, CancellationToken.None)).Members;
 
     private async Task AwaitJoinAsync(JoinRoom join, Task<IReadOnlyList<string>> members, bool wasMember)
     {
@@ -617,25 +704,34 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
     /// <summary>
     /// A room with no local member and nothing in flight is forgotten here (and unsubscribed), so rooms joined
-    /// once and left do not pile up; its history stays in the log. Commands that raced in go to its next incarnation.
+    /// once and left do not pile up; its history stays in the log, and its seq continues when it is next used. It
+    /// retires only with no posted command waiting, under the same lock as every post: a command that raced in is
+    /// handled here first, and once retired the actor accepts nothing more, so every later command goes to the
+    /// next incarnation in the order it was sent. (Handing late commands on to the next incarnation instead could
+    /// put a join there behind the leave that followed it: a ghost member.)
     /// </summary>
     private bool TryRetire()
     {
-        if (_members.Count > 0 || _joining.Count > 0 || _inFlight > 0 || _filling || !_services.Registry.TryRemove(this))
+        if (_members.Count > 0 || _joining.Count > 0 || _inFlight > 0 || _filling)
         {
             return false;
         }
 
-        _services.Bus.Unsubscribe(Name, this);
-        _mailbox.Writer.TryComplete();
-        while (_mailbox.Reader.TryRead(out var late))
+        lock (_mailbox)
         {
-            if (late is not (MessageArrived or PresenceArrived or CatchUp or GapRead))
+            if (Volatile.Read(ref _queued) > 0)
             {
-                _services.Registry.Post(Name, late);
+                return false;
             }
+
+            _retired = true;
+            // Before leaving the registry: no successor can start (and load the room from the log) until then.
+            _services.Log.Release(Name);
+            _services.Registry.Remove(this);
         }
 
+        _services.Bus.Unsubscribe(Name, this);
+        _mailbox.Writer.TryComplete();
         return true;
     }
 

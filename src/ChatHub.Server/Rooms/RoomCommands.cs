@@ -7,11 +7,21 @@ namespace ChatHub.Server.Rooms;
 // The messages a RoomActor's mailbox carries. Connections post the requests; the log, the bus and the
 // membership's answers come back as the rest, so the actor's state is only ever touched by its own loop.
 
-internal abstract class RoomCommand;
+internal abstract class RoomCommand
+{
+    /// <summary>Set when posted through <see cref="RoomActor.TryPost"/>: the retirement waits until the actor took it.</summary>
+    public bool Queued { get; set; }
 
-internal sealed class JoinRoom(ChatConnection member, long? since) : RoomCommand
+    /// <summary>Set when posted: the command counts against the mailbox's capacity until the actor takes it.</summary>
+    public bool Bounded { get; set; }
+}
+
+internal sealed class JoinRoom(ChatConnection member, string name, long? since) : RoomCommand
 {
     public ChatConnection Member { get; } = member;
+
+    /// <summary>The member's name when it joined (a nick right behind the join reaches the room as a rename).</summary>
+    public string Name { get; } = name;
     public long? Since { get; } = since;
 }
 

@@ -105,7 +105,7 @@ public abstract class BackplaneContractTests : IAsyncLifetime
         Assert.False((await Membership.JoinAsync("members", "ann", 2, CancellationToken.None)).Changed);
         var withBob = await Membership.JoinAsync("members", "bob", 3, CancellationToken.None);
         Assert.Equal(["ann", "bob"], withBob.Members.Order(StringComparer.Ordinal));
-        Assert.Contains(await Membership.ListRoomsAsync(CancellationToken.None), r => r == new RoomInfo("members", 2));
+        Assert.Contains(await Membership.ListRoomsAsync(null, 100, CancellationToken.None), r => r == new RoomInfo("members", 2));
 
         Assert.False((await Membership.LeaveAsync("members", "ann", 1, CancellationToken.None)).Changed);
         Assert.True((await Membership.LeaveAsync("members", "ann", 2, CancellationToken.None)).Changed);

@@ -8,7 +8,8 @@ public sealed class RoomRaceTests : IAsyncLifetime
     private TestServer _server = null!;
 
     public async Task InitializeAsync() =>
-        _server = await TestServer.StartAsync("Limits:MessagesPerSecond=100000", "Limits:MessageBurst=100000");
+        _server = await TestServer.StartAsync(
+            "Limits:MessagesPerSecond=100000", "Limits:MessageBurst=100000", "Limits:OutboxCapacity=16384");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

@@ -22,11 +22,8 @@ internal sealed class LocalRoomLog(IHistoryStore store, LocalRoomBus bus, IOptio
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        // Rooms are not read here: each room's numbering starts from the store when its actor first loads it.
         await store.InitializeAsync(cancellationToken);
-        foreach (var room in await store.ListRoomsAsync(cancellationToken))
-        {
-            _rooms.TryAdd(room.Room, new RoomSequencer(this, room.LastSeq));
-        }
     }
 
     public void Append(AppendRequest request, IAppendCallback callback)
@@ -55,13 +52,16 @@ internal sealed class LocalRoomLog(IHistoryStore store, LocalRoomBus bus, IOptio
         return history.Messages.Where(m => m.Seq > afterSeq).Take(limit).ToList();
     }
 
-    public Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken) =>
+        store.ListRoomsAsync(after, limit, cancellationToken);
+
+    /// <summary>The room's actor has retired: its numbering (and refs) are read from the store again when it returns.</summary>
+    public void Release(string room)
     {
-        IReadOnlyList<StoredRoom> rooms = _rooms
-            .Select(pair => new StoredRoom(pair.Key, pair.Value.LastStoredSeq))
-            .Where(room => room.LastSeq > 0)
-            .ToList();
-        return Task.FromResult(rooms);
+        if (_rooms.TryGetValue(room, out var sequencer) && sequencer.IsIdle)
+        {
+            _rooms.TryRemove(new KeyValuePair<string, RoomSequencer>(room, sequencer));
+        }
     }
 
     public Task DrainAsync(CancellationToken cancellationToken) => store.DrainAsync(cancellationToken);
@@ -79,7 +79,17 @@ internal sealed class LocalRoomLog(IHistoryStore store, LocalRoomBus bus, IOptio
         private long _lastStored = lastSeq;
         private bool _seeded;
 
-        public long LastStoredSeq => Volatile.Read(ref _lastStored);
+        /// <summary>Nothing waits for the store.</summary>
+        public bool IsIdle
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _unstored.Count == 0;
+                }
+            }
+        }
 
         /// <summary>Takes seq and recent refs from the stored history, once.</summary>
         public void Seed(RoomHistory history)
@@ -144,6 +154,31 @@ internal sealed class LocalRoomLog(IHistoryStore store, LocalRoomBus bus, IOptio
 
             owner.Bus.PublishMessage(message);
             next.Callback.OnAppended(next.Request, new AppendResult(AppendOutcome.Stored, message.Seq));
+        }
+
+        /// <summary>
+        /// The store refused the message: it has no seq after all. Its ref is forgotten so that a resend is stored.
+        /// The store refuses every later message of this room until the room starts again from the refused seq, so
+        /// once nothing is unstored the counter rolls back and the room's stored seqs stay without a gap.
+        /// </summary>
+        void IAppendCompletion.OnAppendFailed(ChatMessage message)
+        {
+            (AppendRequest Request, IAppendCallback Callback) next;
+            lock (_gate)
+            {
+                next = _unstored.Dequeue();
+                if (message.Ref is not null && _refs is not null && _refs.TryGet(message.From, message.Ref, out var entry) && entry.Seq == message.Seq)
+                {
+                    _refs.Forget(message.From, message.Ref);
+                }
+
+                if (_unstored.Count == 0)
+                {
+                    _lastAssigned = _lastStored;
+                }
+            }
+
+            next.Callback.OnAppended(next.Request, new AppendResult(AppendOutcome.Unavailable, message.Seq));
         }
     }
 

@@ -89,28 +89,39 @@ internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, No
         }
     }
 
-    public async Task<RoomInfo[]> ListRoomsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The log's page of rooms with history merged with the rooms that have members (which know the counts and
+    /// include rooms without history yet). Only rooms with members are walked whole; the log is read one page.
+    /// </summary>
+    public async Task<RoomInfo[]> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var stored in await log.ListRoomsAsync(cancellationToken))
+        var page = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var stored = await log.ListRoomsAsync(after, limit, cancellationToken);
+        foreach (var room in stored)
         {
-            counts[stored.Room] = 0;
+            page[room.Room] = 0;
         }
 
+        // A full page from the log ends the page: rooms with members that sort after its last one cannot be on it.
+        string? last = stored.Count == limit ? stored[^1].Room : null;
         foreach (var (room, members) in _rooms)
         {
+            bool onPage = (after is null || string.CompareOrdinal(room, after) > 0) && (last is null || string.CompareOrdinal(room, last) <= 0);
+            if (!onPage)
+            {
+                continue;
+            }
+
             lock (members)
             {
                 if (members.Names.Count > 0)
                 {
-                    counts[room] = members.Names.Count;
+                    page[room] = members.Names.Count;
                 }
             }
         }
 
-        var rooms = counts.Select(pair => new RoomInfo(pair.Key, pair.Value)).ToArray();
-        Array.Sort(rooms, static (a, b) => string.CompareOrdinal(a.Room, b.Room));
-        return rooms;
+        return page.Take(limit).Select(pair => new RoomInfo(pair.Key, pair.Value)).ToArray();
     }
 
     private static bool Remove(RoomMembers members, string name)

@@ -58,7 +58,8 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
     public async ValueTask<ClaimOutcome> TryClaimAsync(string name, ChatConnection owner)
     {
-        if (ReferenceEquals(_local.FindLocal(name), owner))
+        var heldHere = _local.FindLocal(name);
+        if (Array.IndexOf(heldHere, owner) >= 0)
         {
             return ClaimOutcome.Claimed;
         }
@@ -66,6 +67,13 @@ internal sealed partial class RedisNameDirectory : INameDirectory
         if (!_local.TryClaim(name, owner))
         {
             return ClaimOutcome.Taken;
+        }
+
+        if (heldHere.Length > 0)
+        {
+            // Another device of the same user holds it on this node, so this node holds it in Redis already. (A
+            // user's devices share a name only on one node: another node's claim finds it taken.)
+            return ClaimOutcome.Claimed;
         }
 
         try
@@ -88,13 +96,16 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
     public void Release(string name, ChatConnection owner)
     {
-        if (!ReferenceEquals(_local.FindLocal(name), owner))
+        if (Array.IndexOf(_local.FindLocal(name), owner) < 0)
         {
             return;
         }
 
         _local.Release(name, owner);
-        _ = ReleaseInRedisAsync(name);
+        if (_local.FindLocal(name).Length == 0)
+        {
+            _ = ReleaseInRedisAsync(name); // the last of this node's connections holding it
+        }
     }
 
     public async ValueTask<string> ClaimGuestNameAsync(ChatConnection owner)
@@ -119,11 +130,11 @@ internal sealed partial class RedisNameDirectory : INameDirectory
         }
     }
 
-    public ChatConnection? FindLocal(string name) => _local.FindLocal(name);
+    public ChatConnection[] FindLocal(string name) => _local.FindLocal(name);
 
-    public async ValueTask<string?> SendDirectAsync(DmEvent dm)
+    public async ValueTask<DirectDelivery> SendDirectAsync(DmEvent dm)
     {
-        if (_local.DeliverLocally(dm) is { } here)
+        if (_local.DeliverLocally(dm) is { Recipient: not null } here)
         {
             return here;
         }
@@ -133,11 +144,12 @@ internal sealed partial class RedisNameDirectory : INameDirectory
             [RedisKeys.Name(lower)], [NodeChannelPrefix, BusPayload.Direct(dm)]);
         if (result.IsNull)
         {
-            return null;
+            return DirectDelivery.Nobody;
         }
 
+        // Published to the holder's node: whether its connections queued it is not known here.
         string holder = (string)result!;
-        return holder[(holder.IndexOf('|') + 1)..];
+        return new DirectDelivery(holder[(holder.IndexOf('|') + 1)..], 1, []);
     }
 
     /// <summary>After Redis was away: makes the shard's record of this node's names match what it holds.</summary>

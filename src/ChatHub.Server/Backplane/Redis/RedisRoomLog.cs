@@ -92,23 +92,47 @@ internal sealed partial class RedisRoomLog(RedisShards shards, IOptions<ChatHubO
         return entries.Select(entry => ToMessage(room, entry)).ToArray();
     }
 
-    public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every shard's set of room names (SMEMBERS: the whole set, not paged in Redis), then the seqs of the
+    /// page's rooms only.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
-        var rooms = new List<StoredRoom>();
+        var names = new List<(string Room, int Shard)>();
         for (int shard = 0; shard < shards.Count; shard++)
         {
-            var db = shards.Database(shard);
-            foreach (var room in await db.SetMembersAsync(RedisKeys.Rooms))
+            foreach (var room in await shards.Database(shard).SetMembersAsync(RedisKeys.Rooms))
             {
-                var seq = await db.StringGetAsync(RedisKeys.Seq(room!));
-                if (seq.HasValue)
+                string name = room!;
+                if (after is null || string.CompareOrdinal(name, after) > 0)
                 {
-                    rooms.Add(new StoredRoom(room!, (long)seq));
+                    names.Add((name, shard));
                 }
             }
         }
 
+        names.Sort(static (a, b) => string.CompareOrdinal(a.Room, b.Room));
+        var rooms = new List<StoredRoom>(Math.Min(limit, names.Count));
+        foreach (var (room, shard) in names)
+        {
+            if (rooms.Count == limit)
+            {
+                break;
+            }
+
+            var seq = await shards.Database(shard).StringGetAsync(RedisKeys.Seq(room));
+            if (seq.HasValue)
+            {
+                rooms.Add(new StoredRoom(room, (long)seq));
+            }
+        }
+
         return rooms;
+    }
+
+    /// <summary>Nothing per room is kept in this process: Redis holds it all.</summary>
+    public void Release(string room)
+    {
     }
 
     /// <summary>Every append is answered by Redis itself; nothing waits here to be written.</summary>

@@ -54,7 +54,11 @@ internal sealed class RedisRoomMembership(RedisShards shards, NodeIdentity node)
         return names;
     }
 
-    public async Task<RoomInfo[]> ListRoomsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every shard's whole room list (one script per shard) and cuts the page from it here: paging saves
+    /// the reply, not Redis's work, so a cluster's room list costs in proportion to all its rooms.
+    /// </summary>
+    public async Task<RoomInfo[]> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
         var rooms = new List<RoomInfo>();
         for (int shard = 0; shard < shards.Count; shard++)
@@ -67,7 +71,7 @@ internal sealed class RedisRoomMembership(RedisShards shards, NodeIdentity node)
         }
 
         rooms.Sort(static (a, b) => string.CompareOrdinal(a.Room, b.Room));
-        return rooms.ToArray();
+        return rooms.Where(r => after is null || string.CompareOrdinal(r.Room, after) > 0).Take(limit).ToArray();
     }
 
     /// <summary>

@@ -86,7 +86,7 @@ public sealed class LimitsOptions
     [Range(1, 10_000_000)] public int MaxRooms { get; set; } = 10_000;
 
     /// <summary>
-    /// Requests (join, say, who, history) waiting in one room's mailbox, and says waiting for the store; one more is
+    /// Requests (join, say, history) waiting in one room's mailbox, and says waiting for the room log; one more is
     /// answered <c>server_busy</c>, so no client can make a room's queue grow without bound.
     /// </summary>
     [Range(1, 10_000_000)] public int RoomMailboxCapacity { get; set; } = 4096;

@@ -123,6 +123,25 @@ public abstract class BackplaneContractTests : IAsyncLifetime
         Bus.Unsubscribe("members", sink);
     }
 
+    [Fact]
+    public async Task The_room_list_is_paged_by_name_over_rooms_with_history_and_rooms_with_members()
+    {
+        var answers = new RecordingCallback();
+        foreach (string room in new[] { "ra", "rc", "re" })
+        {
+            Log.Append(Request(room, "ann", "x", reference: null), answers);
+            Assert.Equal(AppendOutcome.Stored, (await answers.NextAsync()).Result.Outcome);
+        }
+
+        await Membership.JoinAsync("rb", "ann", 1, CancellationToken.None); // members, no history
+        await Membership.JoinAsync("rc", "bob", 2, CancellationToken.None); // both
+
+        Assert.Equal([new RoomInfo("ra", 0), new RoomInfo("rb", 1)], await Membership.ListRoomsAsync(null, 2, CancellationToken.None));
+        Assert.Equal([new RoomInfo("rc", 1), new RoomInfo("re", 0)], await Membership.ListRoomsAsync("rb", 2, CancellationToken.None));
+        Assert.Empty(await Membership.ListRoomsAsync("re", 2, CancellationToken.None));
+        Assert.Equal(["rc", "re"], (await Log.ListRoomsAsync("rb", 5, CancellationToken.None)).Select(r => r.Room));
+    }
+
     private static AppendRequest Request(string room, string from, string text, string? reference) =>
         new(room, from, text, reference, Timestamps.NowTruncated(TimeProvider.System));
 

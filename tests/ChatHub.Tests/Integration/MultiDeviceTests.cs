@@ -121,6 +121,33 @@ public sealed class MultiDeviceTests : IAsyncLifetime
         await ExpectNoPresenceAsync(bob, expected: "pong");
     }
 
+    [Fact]
+    public async Task A_device_that_takes_another_name_joins_under_it_while_the_user_stays_on_the_other_device()
+    {
+        await using var bob = await ConnectAsync("name=bob&room=nick");
+        await bob.ExpectAsync("joined");
+        await using var phone = await ConnectAsync("name=u-dan&room=nick");
+        await phone.ExpectAsync("joined");
+        await using var laptop = await ConnectAsync("name=u-dan&room=nick");
+        await laptop.ExpectAsync("joined");
+        Assert.Equal("join", (string?)(await bob.ExpectAsync("presence"))["event"]);
+
+        // The laptop becomes someone else: u-dan is still here on the phone, so others see u-eve join, not a rename.
+        await laptop.SendJsonAsync(new { type = "nick", name = "u-eve" });
+        await laptop.ExpectAsync("nick");
+        var presence = await bob.ExpectAsync("presence");
+        Assert.Equal(("join", "u-eve"), ((string)presence["event"]!, (string)presence["name"]!));
+        await bob.SendJsonAsync(new { type = "who", room = "nick" });
+        Assert.Equal(["bob", "u-dan", "u-eve"], (await bob.ExpectAsync("members"))["members"]!.AsArray().Select(m => (string)m!));
+
+        // The phone leaves: the last of u-dan.
+        await phone.SendJsonAsync(new { type = "leave", room = "nick" });
+        presence = await bob.ExpectAsync("presence");
+        Assert.Equal(("leave", "u-dan"), ((string)presence["event"]!, (string)presence["name"]!));
+        await bob.SendJsonAsync(new { type = "who", room = "nick" });
+        Assert.Equal(["bob", "u-eve"], (await bob.ExpectAsync("members"))["members"]!.AsArray().Select(m => (string)m!));
+    }
+
     /// <summary>
     /// Everything a room or another connection queued for <paramref name="client"/> before now is ahead of the pong:
     /// the next frame being the pong shows nothing else was queued.

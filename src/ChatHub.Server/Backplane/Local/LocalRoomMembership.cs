@@ -64,15 +64,33 @@ internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, No
 
         lock (members)
         {
-            if (!Remove(members, oldName))
+            if (!members.Names.ContainsKey(oldName))
             {
                 return Task.FromResult(new MembershipResult(false, members.SortedNames()));
             }
 
-            members.Names[newName] = members.Names.GetValueOrDefault(newName) + 1;
+            // One connection of a name renames. Usually it is the name's only one: a rename. A user on several
+            // devices may still be here on the others under the old name, and the new name may be here already:
+            // then it is the old name leaving (if this was its last connection) and the new one joining (if first).
+            bool oldGone = Remove(members, oldName);
+            int newCount = members.Names.GetValueOrDefault(newName) + 1;
+            members.Names[newName] = newCount;
             members.Sorted = null;
-            bus.PublishPresence(room, new PresenceChange(PresenceEvent.Rename, oldName, newName, node.Id, connectionId, members.Names.Count));
-            return Task.FromResult(new MembershipResult(true, members.SortedNames()));
+            int count = members.Names.Count;
+            if (oldGone && newCount == 1)
+            {
+                bus.PublishPresence(room, new PresenceChange(PresenceEvent.Rename, oldName, newName, node.Id, connectionId, count));
+            }
+            else if (oldGone)
+            {
+                bus.PublishPresence(room, new PresenceChange(PresenceEvent.Leave, oldName, null, node.Id, connectionId, count));
+            }
+            else if (newCount == 1)
+            {
+                bus.PublishPresence(room, new PresenceChange(PresenceEvent.Join, newName, null, node.Id, connectionId, count));
+            }
+
+            return Task.FromResult(new MembershipResult(oldGone || newCount == 1, members.SortedNames()));
         }
     }
 

@@ -16,6 +16,10 @@ const HISTORY_PAGE = 50;
 // moment; a few quiet retries get it back without bothering the person.
 const NAME_RECLAIM_TRIES = 5;
 const NAME_RECLAIM_DELAY_MS = 1500;
+// A cluster answers `unavailable` while its Redis is away: nothing was stored, and the same ref may be sent
+// again safely (a copy that was stored after all is acked, not stored twice). Resent a few times, then failed.
+const UNAVAILABLE_RESENDS = 5;
+const UNAVAILABLE_RESEND_MS = 2000;
 
 export const sameName = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
 
@@ -439,6 +443,13 @@ export class ChatClient {
     if (ref) {
       for (const conversation of this.conversations.values()) {
         const pending = conversation.pending.get(ref);
+        if (pending && error.code === 'unavailable' && (pending.resends ?? 0) < UNAVAILABLE_RESENDS) {
+          pending.resends = (pending.resends ?? 0) + 1;
+          setTimeout(() => {
+            if (conversation.pending.get(ref) === pending && pending.state === 'sending') this.#sendSay(conversation, pending);
+          }, UNAVAILABLE_RESEND_MS);
+          return;
+        }
         if (pending) {
           pending.state = 'failed';
           pending.error = description;

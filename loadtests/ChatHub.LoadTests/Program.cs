@@ -33,7 +33,7 @@ internal static class Program
                         then times closing them all and reads RSS 2 s later (--no-close-measure skips it)
           fanout        one sender, M members, K messages, window W
                         --members 200 --messages 5000 --warmup-messages 500 --window 32 --text-chars 64
-          chat          N connections in R rooms, each sending at a fixed rate (open loop)
+          chat          N connections in R rooms, each sending at a fixed rate (open loop); several --url: spread over them
                         --connections 1000 --rooms 50 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
           slow-consumer one member stops reading in a busy room; expects a 1013 close (ChatHub only)
                         --members 10 --senders 2 --rate 200 --text-chars 4000 --slow-rcvbuf 65536

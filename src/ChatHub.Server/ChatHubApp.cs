@@ -1,3 +1,4 @@
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Hosting;
@@ -75,6 +76,10 @@ public static partial class ChatHubApp
             .ValidateDataAnnotations()
             .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
+            .Validate(o => o.Cluster.NodeTimeout >= TimeSpan.FromSeconds(1) && o.Cluster.OperationTimeout > TimeSpan.Zero
+                    && o.Cluster.OperationTimeout < o.Cluster.NodeTimeout,
+                "ChatHub:Cluster:NodeTimeout must be 1 s or more and OperationTimeout positive and shorter than it")
+            .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
             .ValidateOnStart();
 
         services.AddChatHubSecurity(configuration);
@@ -87,8 +92,10 @@ public static partial class ChatHubApp
                 StorageProvider.Memory => ActivatorUtilities.CreateInstance<InMemoryHistoryStore>(sp),
                 _ => ActivatorUtilities.CreateInstance<SqliteHistoryStore>(sp),
             });
+        services.AddSingleton<NodeIdentity>();
+        services.AddChatHubBackplane(configuration);
         services.AddSingleton<RoomRegistry>();
-        services.AddSingleton<NameRegistry>();
+        services.AddSingleton<RoomList>();
         services.AddSingleton<DirectMessageRefs>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<RateLimitPolicy>();
@@ -100,6 +107,7 @@ public static partial class ChatHubApp
 
         // Stop order is the reverse of this: connections drain first, then the store commits what is left.
         services.AddHostedService<StoreLifetime>();
+        services.AddChatHubBackplaneLifetime(configuration);
         services.AddHostedService<ConnectionDrainer>();
         services.AddHostedService<RateLimitReplenisher>();
 

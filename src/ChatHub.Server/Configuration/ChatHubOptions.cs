@@ -19,6 +19,30 @@ public sealed class ChatHubOptions
     [ValidateObjectMembers] public ConnectionOptions Connections { get; set; } = new();
 
     [ValidateObjectMembers] public LoggingOptions Logging { get; set; } = new();
+
+    /// <summary>
+    /// StackExchange.Redis configuration string(s). Set: this node is one of a cluster that shares rooms, names
+    /// and presence through Redis (which is then the store). Several independent Redis instances, separated by
+    /// <c>;</c>, are shards: rooms and names are spread over them by a consistent hash. Empty: one node on its own store.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    [ValidateObjectMembers] public ClusterOptions Cluster { get; set; } = new();
+}
+
+public sealed class ClusterOptions
+{
+    /// <summary>
+    /// A node that has not renewed its heartbeat for this long is dead: the survivors free its names and take
+    /// its members out of their rooms. It renews every third of this.
+    /// </summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Longest wait for Redis on a request; past it (or at once while Redis is unreachable) the request gets
+    /// <c>unavailable</c>.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed class LimitsOptions
@@ -68,6 +92,20 @@ public sealed class LimitsOptions
     /// holds one store batch of the largest messages (512 × 4 KiB) twice over, so a room's burst never trips it.
     /// </summary>
     [Range(4096, 1L << 32)] public long OutboxBytes { get; set; } = 4 << 20;
+    /// Rooms held in memory on this node. A join (or a history request) that would load one more is answered
+    /// <c>server_busy</c>. A room leaves memory as soon as it has no member on this node and nothing in flight (its
+    /// history stays in the store), which makes room.
+    /// </summary>
+    [Range(1, 10_000_000)] public int MaxRooms { get; set; } = 10_000;
+
+    /// <summary>
+    /// Requests (join, say, history) waiting in one room's mailbox, and says waiting for the room log; one more is
+    /// answered <c>server_busy</c>, so no client can make a room's queue grow without bound.
+    /// </summary>
+    [Range(1, 10_000_000)] public int RoomMailboxCapacity { get; set; } = 4096;
+
+    /// <summary>Rooms in one page of the room list (<c>rooms</c>, <c>/api/rooms</c>): the default and the most a <c>limit</c> may ask.</summary>
+    [Range(1, 100_000)] public int RoomListPageSize { get; set; } = 100;
 }
 
 public sealed class StorageOptions
@@ -82,6 +120,13 @@ public sealed class StorageOptions
 
     /// <summary>Most messages committed in one SQLite transaction.</summary>
     [Range(1, 100_000)] public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>
+    /// How long a commit failing with an error that may pass (busy, I/O, anything unexpected) is retried before its
+    /// messages are refused with <c>unavailable</c>. Errors that cannot pass (disk full, read-only, corrupt,
+    /// constraint) refuse them at once.
+    /// </summary>
+    public TimeSpan CommitRetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>SQLite <c>synchronous</c> pragma: FULL syncs the WAL on each commit (acked = on disk), NORMAL does not.</summary>
     public string Synchronous { get; set; } = "FULL";

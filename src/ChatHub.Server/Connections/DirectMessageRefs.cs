@@ -28,4 +28,13 @@ internal sealed class DirectMessageRefs(TimeProvider clock)
             return true;
         }
     }
+
+    /// <summary>Forgets a ref whose DM was not delivered (nobody had the name), so a resend is tried again.</summary>
+    public void Forget(string name, string reference)
+    {
+        lock (_gate)
+        {
+            _refs.Forget(name, reference);
+        }
+    }
 }

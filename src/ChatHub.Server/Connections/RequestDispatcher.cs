@@ -1,4 +1,5 @@
 using System.Text;
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Protocol;
@@ -15,7 +16,9 @@ namespace ChatHub.Server.Connections;
 /// </summary>
 internal sealed partial class RequestDispatcher(
     RoomRegistry rooms,
-    NameRegistry names,
+    RoomList roomList,
+    IRoomMembership membership,
+    INameDirectory names,
     DirectMessageRefs directMessageRefs,
     TokenValidator tokens,
     IOptions<ChatHubOptions> options,
@@ -29,7 +32,7 @@ internal sealed partial class RequestDispatcher(
     private readonly LimitsOptions _limits = options.Value.Limits;
 
     /// <summary>The welcome comes first, then the outcome of the name and rooms asked for in the query.</summary>
-    public void OnConnected(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
+    public async Task OnConnectedAsync(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
     {
         ErrorEvent? nameError = null;
         if (connection.Identity is { } identity)
@@ -40,21 +43,28 @@ internal sealed partial class RequestDispatcher(
                 nameError = new ErrorEvent(ErrorCodes.InvalidName, $"your token names you {identity.Name}", null);
             }
 
-            names.TryClaim(identity.Name, connection);
+            // Every connection of a token's user shares the name (SharesName), so the claim cannot be taken from it;
+            // while the shared store is away it is re-asserted when the store returns.
+            await names.TryClaimAsync(identity.Name, connection);
             connection.Name = identity.Name;
         }
         else if (requestedName is not null && !Identifiers.IsValidName(requestedName))
         {
             nameError = new ErrorEvent(ErrorCodes.InvalidName, NameRules(requestedName), null);
         }
-        else if (requestedName is not null && !names.TryClaim(requestedName, connection))
+        else if (requestedName is not null)
         {
-            nameError = new ErrorEvent(ErrorCodes.NameTaken, $"{requestedName} is taken; you are a guest until you pick another with nick", null);
+            nameError = await names.TryClaimAsync(requestedName, connection) switch
+            {
+                ClaimOutcome.Claimed => null,
+                ClaimOutcome.Taken => new ErrorEvent(ErrorCodes.NameTaken, $"{requestedName} is taken; you are a guest until you pick another with nick", null),
+                _ => new ErrorEvent(ErrorCodes.Unavailable, $"{requestedName} could not be claimed now; you are a guest until you pick it again with nick", null),
+            };
         }
 
         if (connection.Identity is null)
         {
-            connection.Name = requestedName is not null && nameError is null ? requestedName : names.ClaimGuestName(connection);
+            connection.Name = requestedName is not null && nameError is null ? requestedName : await names.ClaimGuestNameAsync(connection);
         }
 
         var limits = new WelcomeLimits(_limits.MaxTextBytes, _limits.MaxRoomsPerConnection, _limits.MessagesPerSecond);
@@ -96,7 +106,7 @@ internal sealed partial class RequestDispatcher(
     {
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new LeaveRoom(connection, reply: false));
+            rooms.Post(room, new LeaveRoom(connection, reply: false), load: false, bounded: false);
         }
 
         connection.Rooms.Clear();
@@ -119,7 +129,7 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Say: Say(connection, request); break;
             case RequestKind.Dm: DirectMessage(connection, request); break;
             case RequestKind.Who: Who(connection, request); break;
-            case RequestKind.Rooms: connection.Send(new RoomsEvent(rooms.List())); break;
+            case RequestKind.Rooms: Rooms(connection, request); break;
             case RequestKind.History: History(connection, request); break;
             case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
             case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
@@ -145,25 +155,49 @@ internal sealed partial class RequestDispatcher(
         }
 
         string old = connection.Name;
-        bool sameName = string.Equals(old, wanted, StringComparison.OrdinalIgnoreCase);
-        if (!sameName && !names.TryClaim(wanted!, connection))
+        if (string.Equals(old, wanted, StringComparison.OrdinalIgnoreCase))
         {
-            Fail(connection, request, ErrorCodes.NameTaken, $"{wanted} is taken");
+            Rename(connection, old, wanted!);
             return;
         }
 
-        connection.Name = wanted!;
-        if (!sameName)
+        // One node answers at once; a cluster's claim is a round trip, and the rename happens when it answers.
+        var claim = names.TryClaimAsync(wanted!, connection);
+        if (claim.IsCompletedSuccessfully)
         {
-            names.Release(old, connection);
+            FinishNick(connection, request, old, wanted!, claim.Result);
+        }
+        else
+        {
+            _ = FinishNickAsync(connection, request, old, wanted!, claim);
+        }
+    }
+
+    private async Task FinishNickAsync(ChatConnection connection, ClientRequest request, string old, string wanted, ValueTask<ClaimOutcome> claim) =>
+        FinishNick(connection, request, old, wanted, await claim);
+
+    private void FinishNick(ChatConnection connection, ClientRequest request, string old, string wanted, ClaimOutcome outcome)
+    {
+        if (outcome != ClaimOutcome.Claimed)
+        {
+            Fail(connection, request, outcome == ClaimOutcome.Taken ? ErrorCodes.NameTaken : ErrorCodes.Unavailable,
+                outcome == ClaimOutcome.Taken ? $"{wanted} is taken" : $"{wanted} could not be claimed now; try again");
+            return;
         }
 
+        Rename(connection, old, wanted);
+        names.Release(old, connection);
+    }
+
+    private void Rename(ChatConnection connection, string old, string wanted)
+    {
+        connection.Name = wanted;
         foreach (string room in connection.Rooms)
         {
-            rooms.Post(room, new RenameInRoom(connection, old, wanted!));
+            rooms.Post(room, new RenameInRoom(connection, old, wanted), load: false, bounded: false);
         }
 
-        connection.Send(new NickEvent(wanted!, old));
+        connection.Send(new NickEvent(wanted, old));
     }
 
     private void Join(ChatConnection connection, ClientRequest request)
@@ -200,9 +234,11 @@ internal sealed partial class RequestDispatcher(
         }
 
         // Joining a room twice is allowed: the reply is a fresh `joined`, which is how a client resumes with `since`.
-        connection.Rooms.Add(room);
-        connection.CurrentRoom = room;
-        rooms.Post(room, new JoinRoom(connection, request.Since));
+        if (Posted(connection, request, room, rooms.Post(room, new JoinRoom(connection, connection.Name, request.Since))))
+        {
+            connection.Rooms.Add(room);
+            connection.CurrentRoom = room;
+        }
     }
 
     private void Leave(ChatConnection connection, ClientRequest request)
@@ -223,7 +259,10 @@ internal sealed partial class RequestDispatcher(
             connection.CurrentRoom = connection.Rooms.FirstOrDefault();
         }
 
-        rooms.Post(room, new LeaveRoom(connection, reply: true));
+        if (rooms.Post(room, new LeaveRoom(connection, reply: true), load: false, bounded: false) == PostResult.NotLoaded)
+        {
+            connection.Send(new LeftEvent(room)); // cannot happen while a member keeps its room loaded; answer anyway
+        }
     }
 
     private void Say(ChatConnection connection, ClientRequest request)
@@ -240,7 +279,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageIn();
-        rooms.Post(room, new SayInRoom(connection, request.Text!, request.Ref));
+        Posted(connection, request, room, rooms.Post(room, new SayInRoom(connection, connection.Name, request.Text!, request.Ref)));
     }
 
     private void DirectMessage(ChatConnection connection, ClientRequest request)
@@ -256,8 +295,7 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        var recipient = Identifiers.IsValidName(request.To) ? names.Find(request.To) : null;
-        if (recipient is null)
+        if (!Identifiers.IsValidName(request.To))
         {
             Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(request.To, 40)}");
             return;
@@ -270,12 +308,66 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        var dm = new DmEvent(connection.Name, recipient.Name, request.Text!, Timestamps.NowTruncated(clock));
-        int delivered = recipient.Send(dm) ? 1 : 0;
-        if (!ReferenceEquals(recipient, connection))
+        var dm = new DmEvent(connection.Name, request.To, request.Text!, Timestamps.NowTruncated(clock));
+        var sent = names.SendDirectAsync(dm);
+        if (sent.IsCompletedSuccessfully)
         {
-            connection.Send(dm);
-            delivered++;
+            FinishDirectMessage(connection, request, dm, sent.Result, failure: null);
+        }
+        else
+        {
+            _ = FinishDirectMessageAsync(connection, request, dm, sent);
+        }
+    }
+
+    private async Task FinishDirectMessageAsync(ChatConnection connection, ClientRequest request, DmEvent dm, ValueTask<DirectDelivery> sent)
+    {
+        try
+        {
+            FinishDirectMessage(connection, request, dm, await sent, failure: null);
+        }
+        catch (Exception e)
+        {
+            FinishDirectMessage(connection, request, dm, DirectDelivery.Nobody, e);
+        }
+    }
+
+    private void FinishDirectMessage(ChatConnection connection, ClientRequest request, DmEvent dm, DirectDelivery delivery, Exception? failure)
+    {
+        if (delivery.Queued == 0)
+        {
+            // Nobody has the name, or every connection of the recipient is going away (closing, or its outbox just
+            // overflowed): nothing was delivered, so no ack, and the ref is forgotten so that a resend is delivered.
+            if (request.Ref is not null)
+            {
+                directMessageRefs.Forget(connection.Name, request.Ref);
+            }
+
+            if (failure is not null)
+            {
+                Fail(connection, request, ErrorCodes.Unavailable, "the message could not be sent now; try again");
+            }
+            else if (delivery.Recipient is { } recipient)
+            {
+                Fail(connection, request, ErrorCodes.NoSuchUser, $"{recipient} is disconnecting; the message was not delivered");
+            }
+            else
+            {
+                Fail(connection, request, ErrorCodes.NoSuchUser, $"nobody is called {EchoedText.Shorten(dm.To, 40)}");
+            }
+
+            return;
+        }
+
+        // The sender sees its own DM, on each of its devices, as a chat app shows a sent message everywhere.
+        var copy = new DmEvent(dm.From, delivery.Recipient!, dm.Text, dm.Timestamp);
+        int delivered = delivery.Queued;
+        foreach (var device in connection.SharesName ? names.FindLocal(connection.Name) : [connection])
+        {
+            if (Array.IndexOf(delivery.Local, device) < 0 && device.Send(copy))
+            {
+                delivered++;
+            }
         }
 
         metrics.MessagesOutAdd(delivered);
@@ -338,7 +430,55 @@ internal sealed partial class RequestDispatcher(
     {
         if (ResolveRoom(connection, request) is { } room)
         {
-            rooms.Post(room, new WhoInRoom(connection, request.Ref));
+            _ = WhoAsync(connection, request, room);
+        }
+    }
+
+    private async Task WhoAsync(ChatConnection connection, ClientRequest request, string room)
+    {
+        try
+        {
+            connection.Send(new MembersEvent(room, await membership.MembersAsync(room, CancellationToken.None)));
+        }
+        catch (Exception e)
+        {
+            LogBackplaneFailed(logger, e, request.Kind.ToString());
+            Fail(connection, request, ErrorCodes.Unavailable, "members cannot be listed now; try again");
+        }
+    }
+
+    /// <summary>
+    /// One page of the room list. It reads the store (or Redis), so it runs off the read loop and its reply may
+    /// overtake replies still to come from rooms (see docs/protocol-notes.md).
+    /// </summary>
+    private void Rooms(ChatConnection connection, ClientRequest request)
+    {
+        if (roomList.Check(request.After, request.Limit) is { } problem)
+        {
+            Fail(connection, request, request.After is not null && !Identifiers.IsValidRoom(request.After) ? ErrorCodes.InvalidRoom : ErrorCodes.BadRequest, problem);
+            return;
+        }
+
+        _ = ListRoomsAsync(connection, request);
+    }
+
+    private async Task ListRoomsAsync(ChatConnection connection, ClientRequest request)
+    {
+        try
+        {
+            if (await roomList.TryReadAsync(request.After, request.Limit, CancellationToken.None) is { } page)
+            {
+                connection.Send(new RoomsEvent(page));
+            }
+            else
+            {
+                Fail(connection, request, ErrorCodes.ServerBusy, "too many room lists are being read; try again");
+            }
+        }
+        catch (Exception e)
+        {
+            LogBackplaneFailed(logger, e, request.Kind.ToString());
+            Fail(connection, request, ErrorCodes.Unavailable, "rooms cannot be listed now; try again");
         }
     }
 
@@ -362,7 +502,23 @@ internal sealed partial class RequestDispatcher(
             return;
         }
 
-        rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit));
+        Posted(connection, request, room, rooms.Post(room, new HistoryOfRoom(connection, request.Before, limit)));
+    }
+
+    /// <summary>True when the room took the command; otherwise answers the refusal and returns false.</summary>
+    private bool Posted(ChatConnection connection, ClientRequest request, string room, PostResult result)
+    {
+        switch (result)
+        {
+            case PostResult.Posted:
+                return true;
+            case PostResult.TooManyRooms:
+                Fail(connection, request, ErrorCodes.ServerBusy, $"the server holds as many rooms as it may ({_limits.MaxRooms}); try again later");
+                return false;
+            default:
+                Fail(connection, request, ErrorCodes.ServerBusy, $"{room} has too many requests waiting; try again later");
+                return false;
+        }
     }
 
     /// <summary>The room a request names or, in the text format, the current room; null after sending the error.</summary>
@@ -443,6 +599,8 @@ internal sealed partial class RequestDispatcher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: checking an auth token failed")]
     private static partial void LogRenewFailed(ILogger logger, Exception exception, long connectionId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Request} request failed in the shared store")]
+    private static partial void LogBackplaneFailed(ILogger logger, Exception exception, string request);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

@@ -38,6 +38,8 @@ public sealed class ChatMetrics : IDisposable
     private long _framesIn;
     private readonly Counter<long> _handshakeRefusals;
     private readonly Counter<long> _handshakesHandedOn;
+    private long _storeCommitFailures;
+    private long _storeAppendsFailed;
 
     public ChatMetrics(IMeterFactory meterFactory)
     {
@@ -68,6 +70,8 @@ public sealed class ChatMetrics : IDisposable
             "WebSocket upgrades refused by ChatHub on either accept path, by reason (upgrade_required, bad_key_or_version, bad_query, shutting_down, headers_timeout; and from the security gate: rate, origin, token, per_ip_cap)");
         _handshakesHandedOn = _meter.CreateCounter<long>("chathub.handshake.handed_on", "{request}",
             "Request heads starting GET /ws that the transport handshake left to Kestrel's HTTP parser, by what it did not take (line_end, limit, request_line, header_syntax, header_value, duplicate_header, body, host, incomplete)");
+        _meter.CreateObservableCounter("chathub.store.commit_failures", () => Volatile.Read(ref _storeCommitFailures), "{commit}", "Store commits that failed (each retry counts)");
+        _meter.CreateObservableCounter("chathub.store.appends_failed", () => Volatile.Read(ref _storeAppendsFailed), "{message}", "Messages the store refused for good; their senders got error unavailable");
         _meter.CreateObservableGauge("chathub.memory.working_set", () => Environment.WorkingSet, "By", "Process working set");
         _meter.CreateObservableGauge("chathub.memory.gc_heap", () => GC.GetTotalMemory(false), "By", "Bytes allocated on the managed heap and not yet collected");
     }
@@ -118,6 +122,8 @@ public sealed class ChatMetrics : IDisposable
 
     /// <summary>A write carried messages to a member; <paramref name="oldestCommittedAt"/> is a <see cref="Stopwatch"/> timestamp.</summary>
     public void Delivered(long oldestCommittedAt) => _deliveryDuration.Record(Stopwatch.GetElapsedTime(oldestCommittedAt).TotalSeconds);
+    public void StoreCommitFailed() => Interlocked.Increment(ref _storeCommitFailures);
+    public void StoreAppendsFailed(int count) => Interlocked.Add(ref _storeAppendsFailed, count);
 
     public void Dispose() => _meter.Dispose();
 

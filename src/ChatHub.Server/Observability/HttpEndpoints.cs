@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ChatHub.Server.Protocol;
 using ChatHub.Server.Rooms;
+using ChatHub.Server.Backplane;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace ChatHub.Server.Observability;
@@ -29,6 +30,17 @@ internal static class HttpEndpoints
                 ChatJsonContext.Default.StatsSnapshot);
         });
 
-        app.MapGet("/api/rooms", (RoomRegistry rooms) => TypedResults.Json(rooms.List(), ChatJsonContext.Default.RoomInfoArray));
+        // Paged like the rooms request: ?after=ROOM&limit=N (at most Limits:RoomListPageSize, also the default).
+        app.MapGet("/api/rooms", async Task<IResult> (RoomList list, string? after, int? limit, CancellationToken cancellationToken) =>
+        {
+            if (list.Check(after, limit) is { } problem)
+            {
+                return TypedResults.Problem(problem, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            return await list.TryReadAsync(after, limit, cancellationToken) is { } page
+                ? TypedResults.Json(page, ChatJsonContext.Default.RoomInfoArray)
+                : TypedResults.Problem("too many room lists are being read; try again", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
     }
 }

@@ -1,11 +1,11 @@
 using ChatHub.Server.Hosting;
-using ChatHub.Server.Storage;
+using ChatHub.Server.Backplane;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ChatHub.Server.Observability;
 
 /// <summary><c>/readyz</c>: ready once started, while the store commits, and not while draining.</summary>
-internal sealed class ReadinessCheck(ServerLifecycle lifecycle, IHistoryStore store) : IHealthCheck
+internal sealed class ReadinessCheck(ServerLifecycle lifecycle, IRoomLog store) : IHealthCheck
 {
     public const string Tag = "ready";
 

@@ -16,6 +16,9 @@ public sealed class ClientRequest
     [JsonPropertyName("limit")] public int? Limit { get; set; }
     [JsonPropertyName("token")] public string? Token { get; set; }
 
+    /// <summary><c>rooms</c>: list only rooms whose names sort after this one (the last room of the previous page).</summary>
+    [JsonPropertyName("after")] public string? After { get; set; }
+
     /// <summary>Set by the codecs, never read from the wire.</summary>
     [JsonIgnore] public RequestKind Kind { get; set; }
 

@@ -19,4 +19,13 @@ public static class ErrorCodes
 
     /// <summary>An <c>auth</c> whose token is expired, forged, malformed or for another user.</summary>
     public const string InvalidToken = "invalid_token";
+
+    /// <summary>
+    /// The store (SQLite, or Redis in a cluster) could not take the request in time: nothing was stored or sent and
+    /// the message has no seq; the client may send it again (same ref).
+    /// </summary>
+    public const string Unavailable = "unavailable";
+
+    /// <summary>The server is at a bound that is not the client's own (rooms in memory, a room's queue): try again later.</summary>
+    public const string ServerBusy = "server_busy";
 }

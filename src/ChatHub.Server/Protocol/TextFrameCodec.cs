@@ -20,7 +20,7 @@ public static class TextFrameCodec
         "*   /leave [ROOM]        leave a room (the current one by default)",
         "*   /msg NAME TEXT       send a direct message",
         "*   /who [ROOM]          list the members of a room",
-        "*   /rooms               list the rooms",
+        "*   /rooms [AFTER]       list the rooms, a page at a time (AFTER: the page after that room)",
         "*   /history [ROOM] [N]  show the last N messages of a room",
         "*   /quit                close the connection",
         "*   /auth TOKEN          renew your token before it expires (servers with tokens)",
@@ -67,7 +67,7 @@ public static class TextFrameCodec
 
                 break;
             case "/who": request.Kind = RequestKind.Who; request.Room = firstArgument; break;
-            case "/rooms": request.Kind = RequestKind.Rooms; break;
+            case "/rooms": request.Kind = RequestKind.Rooms; request.After = firstArgument; break; // the next page after a room
             case "/history": return DecodeHistory(request, firstArgument, afterFirst);
             case "/ping": request.Kind = RequestKind.Ping; request.Ref = firstArgument; break;
             case "/help": request.Kind = RequestKind.Help; break;

@@ -28,6 +28,9 @@ internal sealed class RefDeduplicator(TimeProvider clock)
         return entry;
     }
 
+    /// <summary>Forgets a ref whose message was not delivered after all, so that its resend is not taken for a duplicate.</summary>
+    public void Forget(string name, string reference) => _entries.Remove((name, reference));
+
     private void Expire()
     {
         var now = clock.GetUtcNow();

@@ -1,71 +1,110 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Protocol;
-using ChatHub.Server.Storage;
 
 namespace ChatHub.Server.Rooms;
 
 /// <summary>
-/// Owns one room: its members, its seq counter, its window of recent messages and its ref dedup. The mailbox
-/// is the only way in and has one reader, so none of this state needs a lock. Nothing in the loop awaits a
-/// member: frames go into members' outboxes with TryWrite, and a member whose outbox is full closes itself.
+/// This node's side of one room: its local members, its window of recent messages and the seq delivered last.
+/// The mailbox is the only way in and has one reader, so none of this state needs a lock. Nothing in the loop
+/// awaits a member or the store: frames go into members' outboxes with TryWrite, and the log, the bus and the
+/// membership answer by posting back to the mailbox.
 ///
-/// A said message gets its seq at once but is delivered only when the store reports it durable (in seq order),
-/// so no member ever sees a seq that a crash could hand to another message.
+/// A <c>say</c> goes to the <see cref="IRoomLog"/>, which numbers, stores and publishes it. Messages come back
+/// from the bus (or from the append's own answer) and are delivered strictly in seq order: a seq above the next
+/// expected one is held while the gap is read from the log, because a cluster's pub/sub may lose a publish.
+/// The sender's ack follows its message, so an ack always means "stored, and you have seen it".
 /// </summary>
-internal sealed partial class RoomActor : IAppendCompletion
+internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 {
     /// <summary>Messages in <c>joined.history</c> when the join names no <c>since</c>.</summary>
     public const int DefaultJoinHistory = 50;
 
-    private readonly IHistoryStore _store;
-    private readonly RoomRegistry _registry;
-    private readonly ChatMetrics _metrics;
-    private readonly TimeProvider _clock;
-    private readonly ILogger _logger;
+    /// <summary>Most messages read from the log in one gap fill.</summary>
+    private const int FillBatch = 500;
+
+    /// <summary>Messages held behind a gap before the log is read even while this node's own appends are out.</summary>
+    private const int MaxHeldBeforeFill = 32;
+
+    // The store may be away for a moment (locked, a table being migrated, Redis failing over): requests wait in
+    // the bounded mailbox meanwhile, and hear unavailable only after these.
+    private static readonly TimeSpan[] StartRetries =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
+
+    private readonly RoomServices _services;
     private readonly int _window;
+    private readonly int _capacity;
+
+    // Posting and retiring lock the mailbox object (no lock object of its own per room), so that no command is
+    // ever accepted by an actor that has retired.
     private readonly Channel<RoomCommand> _mailbox = Channel.CreateUnbounded<RoomCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     private readonly HashSet<ChatConnection> _members = [];
-    private readonly Queue<(ChatMessage Message, ChatConnection Sender)> _unstored = new();
+
+    /// <summary>Connections whose join waits for the membership; true once they asked to leave meanwhile.</summary>
+    private readonly Dictionary<ChatConnection, bool> _joining = [];
+
     private MessageWindow _recent = null!;
-    private RefDeduplicator _refs = null!;
-    private string[]? _sortedNames;
-    private long _lastAssignedSeq;
-    private long _lastStoredSeq;
+    private SortedDictionary<long, ChatMessage>? _early;
+    private PriorityQueue<(ChatConnection Sender, string? Ref), long>? _pendingAcks;
+    private long _lastDelivered;
+    private int _inFlight;
+    private int _appending;
+    private bool _filling;
     private int _started;
+    private bool _retired;
+    private int _queued; // commands posted and not yet taken; the log's, bus's and membership's answers are not counted
+    private int _bounded; // those of them that count against the capacity
     private volatile int _memberCount;
 
-    public RoomActor(string name, long knownLastSeq, IHistoryStore store, RoomRegistry registry, ChatHubOptions options,
-        ChatMetrics metrics, TimeProvider clock, ILogger logger)
+    public RoomActor(string name, RoomServices services)
     {
         Name = name;
-        _lastStoredSeq = knownLastSeq;
-        _store = store;
-        _registry = registry;
-        _metrics = metrics;
-        _clock = clock;
-        _logger = logger;
-        _window = options.Storage.HistoryWindow;
+        _services = services;
+        _window = services.Options.Storage.HistoryWindow;
+        _capacity = services.Options.Limits.RoomMailboxCapacity;
     }
 
     public string Name { get; }
 
-    /// <summary>Read by other threads for the room list; written only by the actor.</summary>
+    /// <summary>Members on this node. Read by other threads; written only by the actor.</summary>
     public int MemberCount => _memberCount;
 
-    /// <summary>Seq of the newest stored message (0: none yet). Read by other threads for the room list.</summary>
-    public long LastSeq => Volatile.Read(ref _lastStoredSeq);
+    /// <summary>Seq of the newest delivered message (0: none yet). Read by other threads.</summary>
+    public long LastSeq => Volatile.Read(ref _lastDelivered);
 
-    /// <summary>False once the actor has retired; the caller then asks the registry for a fresh one.</summary>
-    public bool TryPost(RoomCommand command)
+    /// <summary>
+    /// <see cref="PostResult.NotLoaded"/> once the actor has retired (the caller then asks the registry for a fresh
+    /// one); <see cref="PostResult.MailboxFull"/> when a <paramref name="bounded"/> command finds the mailbox at capacity.
+    /// </summary>
+    public PostResult TryPost(RoomCommand command, bool bounded)
     {
-        if (!_mailbox.Writer.TryWrite(command))
+        lock (_mailbox)
         {
-            return false;
+            if (_retired)
+            {
+                return PostResult.NotLoaded;
+            }
+
+            if (bounded)
+            {
+                if (Volatile.Read(ref _bounded) >= _capacity)
+                {
+                    return PostResult.MailboxFull;
+                }
+
+                Interlocked.Increment(ref _bounded);
+            }
+
+            command.Bounded = bounded;
+            command.Queued = true;
+            Interlocked.Increment(ref _queued);
+            _mailbox.Writer.TryWrite(command);
         }
 
         if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
@@ -73,24 +112,34 @@ internal sealed partial class RoomActor : IAppendCompletion
             _ = Task.Run(RunAsync);
         }
 
-        return true;
+        return PostResult.Posted;
     }
 
-    void IAppendCompletion.OnAppended(ChatMessage message)
-    {
-        // Called on the store's writer; hop back onto the actor. The mailbox never completes while a message is
-        // unstored (see TryRetire), so this write cannot fail.
-        _mailbox.Writer.TryWrite(new MessageStored(message));
-    }
+    // The log, bus and membership call these on their own threads; each hops back onto the actor. None of them
+    // can find the mailbox completed while the actor waits for them (see TryRetire), except bus deliveries
+    // racing an unsubscribe, which are then rightly dropped.
+    void IAppendCallback.OnAppended(AppendRequest request, AppendResult result) => _mailbox.Writer.TryWrite(new Appended(request, result));
+
+    void IRoomSink.OnMessage(ChatMessage message) => _mailbox.Writer.TryWrite(new MessageArrived(message));
+
+    void IRoomSink.OnPresence(PresenceChange change) => _mailbox.Writer.TryWrite(new PresenceArrived(change));
+
+    void IRoomSink.OnResumed() => _mailbox.Writer.TryWrite(CatchUp.Instance);
 
     private async Task RunAsync()
     {
-        await LoadWithRetryAsync();
+        if (!await TryStartAsync())
+        {
+            FailQueuedAndRetire();
+            return;
+        }
+
         var reader = _mailbox.Reader;
         while (await reader.WaitToReadAsync())
         {
             while (reader.TryRead(out var command))
             {
+                Taken(command);
                 try
                 {
                     Handle(command);
@@ -98,7 +147,7 @@ internal sealed partial class RoomActor : IAppendCompletion
                 catch (Exception e)
                 {
                     // A bug in one command must not take the room down for everyone in it.
-                    LogCommandFailed(_logger, e, Name, command.GetType().Name);
+                    LogCommandFailed(_services.Logger, e, Name, command.GetType().Name);
                 }
             }
 
@@ -109,43 +158,76 @@ internal sealed partial class RoomActor : IAppendCompletion
         }
     }
 
-    /// <summary>Commands wait in the mailbox while the store cannot be read; the room starts once it can.</summary>
-    private async Task LoadWithRetryAsync()
+    private void Taken(RoomCommand command)
     {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
+        if (command.Queued)
         {
-            try
+            Interlocked.Decrement(ref _queued);
+            if (command.Bounded)
             {
-                await LoadAsync();
-                return;
-            }
-            catch (Exception e)
-            {
-                LogLoadFailed(_logger, e, Name, delay.TotalMilliseconds);
-                await Task.Delay(delay, _clock);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                Interlocked.Decrement(ref _bounded);
             }
         }
     }
 
-    private async Task LoadAsync()
+    /// <summary>
+    /// Subscribes first, then reads the log, so that nothing published in between is missed: what the bus brings
+    /// that the load already had is dropped by seq. A few quick retries; then the room gives up for now.
+    /// </summary>
+    private async Task<bool> TryStartAsync()
     {
-        var history = await _store.LoadAsync(Name, _window, CancellationToken.None);
-        _recent = new MessageWindow(_window);
-        _refs = new RefDeduplicator(_clock);
-        var refsSince = _clock.GetUtcNow() - RefDeduplicator.Lifetime;
-        foreach (var message in history.Messages)
+        for (int attempt = 0; ; attempt++)
         {
-            _recent.Add(message);
-            if (message.Ref is not null && message.Timestamp > refsSince)
+            try
             {
-                _refs.Remember(message.From, message.Ref, message.Seq, message.Timestamp);
+                await _services.Bus.SubscribeAsync(Name, this, CancellationToken.None);
+                var history = await _services.Log.LoadAsync(Name, _window, CancellationToken.None);
+                _recent = new MessageWindow(_window);
+                foreach (var message in history.Messages)
+                {
+                    _recent.Add(message);
+                }
+
+                Volatile.Write(ref _lastDelivered, Math.Max(history.LastSeq, _recent.NewestSeq));
+                return true;
+            }
+            catch (Exception e)
+            {
+                _services.Bus.Unsubscribe(Name, this);
+                if (attempt == StartRetries.Length)
+                {
+                    LogStartFailed(_services.Logger, e, Name);
+                    return false;
+                }
+
+                await Task.Delay(StartRetries[attempt], _services.Clock);
             }
         }
+    }
 
-        _lastAssignedSeq = Math.Max(history.LastSeq, _recent.NewestSeq);
-        Volatile.Write(ref _lastStoredSeq, _lastAssignedSeq);
+    /// <summary>The room could not start: every request waiting for it hears <c>unavailable</c>; the next one tries again.</summary>
+    private void FailQueuedAndRetire()
+    {
+        lock (_mailbox)
+        {
+            _retired = true;
+            _services.Registry.Remove(this);
+        }
+
+        _mailbox.Writer.TryComplete();
+        while (_mailbox.Reader.TryRead(out var command))
+        {
+            Taken(command);
+            var (asker, reference) = command switch
+            {
+                JoinRoom join => (join.Member, null),
+                SayInRoom say => (say.Sender, say.Ref),
+                HistoryOfRoom history => (history.Asker, null),
+                WhoInRoom who => (who.Asker, who.Ref),
+                _ => ((ChatConnection?)null, (string?)null),
+            };
+            asker?.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be reached now; try again", reference));
+        }
     }
 
     private void Handle(RoomCommand command)
@@ -153,82 +235,329 @@ internal sealed partial class RoomActor : IAppendCompletion
         switch (command)
         {
             case SayInRoom say: Say(say); break;
-            case MessageStored stored: Deliver(stored.Message, stored.CommittedAt); break;
+            case Appended appended: OnAppended(appended); break;
+            case MessageArrived arrived: Arrive(arrived.Message); break;
+            case PresenceArrived presence: OnPresence(presence.Change); break;
             case JoinRoom join: Join(join); break;
+            case JoinCompleted completed: CompleteJoin(completed); break;
             case LeaveRoom leave: Leave(leave); break;
             case RenameInRoom rename: Rename(rename); break;
-            case WhoInRoom who: who.Asker.Send(new MembersEvent(Name, SortedNames())); break;
             case HistoryOfRoom history: SendHistory(history); break;
+            case GapRead read: OnGapRead(read); break;
+            case CatchUp: StartFill(); break;
+            case MembershipSettled: _inFlight--; break;
         }
     }
 
     private void Say(SayInRoom say)
     {
         var sender = say.Sender;
-        string name = sender.Name;
-        if (say.Ref is not null && _refs.TryGet(name, say.Ref, out var earlier))
+        if (!_members.Contains(sender) && !_joining.ContainsKey(sender))
         {
-            if (earlier.Seq <= _lastStoredSeq)
+            sender.Send(new ErrorEvent(ErrorCodes.NotInRoom, $"join {Name} first", say.Ref));
+            return;
+        }
+
+        if (_appending >= _capacity)
+        {
+            // The store is slow or failing and this room's messages pile up: refuse rather than grow without bound.
+            sender.Send(new ErrorEvent(ErrorCodes.ServerBusy, $"{Name} has {_capacity} messages waiting to be stored; send it again later", say.Ref));
+            return;
+        }
+
+        _inFlight++;
+        _appending++;
+        var request = new AppendRequest(Name, say.Name, say.Text, say.Ref, Timestamps.NowTruncated(_services.Clock)) { Origin = sender };
+        _services.Log.Append(request, this);
+    }
+
+    private void OnAppended(Appended appended)
+    {
+        _inFlight--;
+        _appending--;
+        var request = appended.Request;
+        var sender = (ChatConnection)request.Origin!;
+        var result = appended.Result;
+        if (result.Outcome == AppendOutcome.Unavailable)
+        {
+            var error = new ErrorEvent(ErrorCodes.Unavailable, "the message could not be stored; it was not sent, try again", request.Ref);
+            sender.Send(error);
+            if (result.Seq > 0)
             {
-                sender.Send(new AckEvent(say.Ref, Name, earlier.Seq));
-            }
-            else
-            {
-                (earlier.Waiters ??= []).Add(sender);
+                RefuseWaiters(result.Seq, error);
             }
 
             return;
         }
 
-        var now = Timestamps.NowTruncated(_clock);
-        var message = new ChatMessage(Name, ++_lastAssignedSeq, name, say.Text, now, say.Ref);
-        if (say.Ref is not null)
+        if (result.Outcome == AppendOutcome.Stored && result.Seq > _lastDelivered)
         {
-            _refs.Remember(name, say.Ref, message.Seq, now);
+            // The append's answer may come before the bus brings the message (or instead of it, if the publish
+            // was lost): it is the same message, so deliver it from here.
+            Arrive(request.ToMessage(result.Seq));
         }
 
-        _unstored.Enqueue((message, sender));
-        _store.Append(message, this);
+        if (result.Seq <= _lastDelivered)
+        {
+            sender.Send(new AckEvent(request.Ref, Name, result.Seq));
+        }
+        else
+        {
+            // A resent ref whose first copy is not delivered here yet: ack once it is.
+            (_pendingAcks ??= new()).Enqueue((sender, request.Ref), result.Seq);
+        }
+
+        if (_appending == 0 && _early is { Count: > 0 })
+        {
+            StartFill();
+        }
     }
 
-    private void Deliver(ChatMessage message, long committedAt)
+    /// <summary>
+    /// Resends of a ref wait for the first copy's seq; the store refused that seq, and it will be given to another
+    /// message, so they hear the refusal instead of an ack for someone else's message.
+    /// </summary>
+    private void RefuseWaiters(long seq, ErrorEvent error)
     {
-        var (expected, sender) = _unstored.Dequeue();
-        if (!ReferenceEquals(expected, message))
+        if (_pendingAcks is not { Count: > 0 } pending)
         {
-            throw new InvalidOperationException($"Store reported {message.Room}#{message.Seq} out of order; expected #{expected.Seq}");
+            return;
         }
 
-        _recent.Add(message);
-        Volatile.Write(ref _lastStoredSeq, message.Seq);
-        _metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null, committedAt));
-
-        var ack = new AckEvent(message.Ref, Name, message.Seq);
-        sender.Send(ack);
-        if (message.Ref is not null && _refs.TryGet(message.From, message.Ref, out var entry) && entry.Waiters is { } waiters)
+        var kept = new PriorityQueue<(ChatConnection Sender, string? Ref), long>();
+        while (pending.TryDequeue(out var waiter, out long waitedSeq))
         {
-            foreach (var waiter in waiters)
+            if (waitedSeq == seq)
             {
-                waiter.Send(ack);
+                waiter.Sender.Send(error);
+            }
+            else
+            {
+                kept.Enqueue(waiter, waitedSeq);
+            }
+        }
+
+        _pendingAcks = kept;
+    }
+
+    /// <summary>Delivers in seq order; a message past a gap waits while the gap is read from the log.</summary>
+    private void Arrive(ChatMessage message)
+    {
+        if (message.Seq <= _lastDelivered)
+        {
+            return;
+        }
+
+        if (message.Seq == _lastDelivered + 1)
+        {
+            Deliver(message);
+            DeliverHeld();
+            return;
+        }
+
+        var early = _early ??= new SortedDictionary<long, ChatMessage>();
+        early.TryAdd(message.Seq, message);
+        // Answers to this node's own appends come back in any order and close most gaps by themselves; the log
+        // is read only for a gap that is left once they are all in (or that holds back too much meanwhile).
+        if (_appending == 0 || early.Count >= MaxHeldBeforeFill)
+        {
+            StartFill();
+        }
+    }
+
+    private void DeliverHeld()
+    {
+        while (_early is { Count: > 0 } early)
+        {
+            var (seq, message) = early.First();
+            if (seq > _lastDelivered + 1)
+            {
+                return;
             }
 
-            entry.Waiters = null;
+            early.Remove(seq);
+            if (seq == _lastDelivered + 1)
+            {
+                Deliver(message);
+            }
         }
+    }
+
+    private void Deliver(ChatMessage message)
+    {
+        _recent.Add(message);
+        Volatile.Write(ref _lastDelivered, message.Seq);
+        // The log has committed it by now: the delivery-latency histogram runs from here to each member's write.
+        _services.Metrics.MessagesOutAdd(Broadcast(new MessageEvent(message), except: null, Stopwatch.GetTimestamp()));
+        while (_pendingAcks is not null && _pendingAcks.TryPeek(out var waiter, out long seq) && seq <= message.Seq)
+        {
+            _pendingAcks.Dequeue();
+            waiter.Sender.Send(new AckEvent(waiter.Ref, Name, seq));
+        }
+    }
+
+    private void StartFill()
+    {
+        if (_filling)
+        {
+            return;
+        }
+
+        _filling = true;
+        long heldUpTo = _early is { Count: > 0 } early ? early.Keys.Max() : 0;
+        _ = ReadGapAsync(_lastDelivered, heldUpTo);
+    }
+
+    private async Task ReadGapAsync(long after, long heldUpTo)
+    {
+        IReadOnlyList<ChatMessage>? messages = null;
+        try
+        {
+            messages = await _services.Log.ReadAfterAsync(Name, after, FillBatch, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogGapReadFailed(_services.Logger, e, Name, after);
+        }
+
+        _mailbox.Writer.TryWrite(new GapRead(after, heldUpTo, messages));
+    }
+
+    private void OnGapRead(GapRead read)
+    {
+        _filling = false;
+        if (read.Messages is not { } messages)
+        {
+            // The log cannot be read now; the bus's resume (or the next message) tries again.
+            if (_early is { Count: > 0 })
+            {
+                _ = RetryFillLaterAsync();
+            }
+
+            return;
+        }
+
+        if (messages.Count > 0 && messages[0].Seq > read.After + 1 && messages[0].Seq > _lastDelivered + 1)
+        {
+            // The log no longer keeps what lay before its oldest message (trimmed past the window, or lost with
+            // Redis's data): delivery goes on from there.
+            SkipTo(messages[0].Seq - 1);
+        }
+
+        foreach (var message in messages)
+        {
+            Arrive(message);
+        }
+
+        DeliverHeld();
+        if (_early is { Count: > 0 } early)
+        {
+            long firstHeld = early.Keys.First();
+            if (messages.Count < FillBatch && firstHeld <= read.HeldUpTo)
+            {
+                // The read began after that message was stored (every seq below a stored one is stored), so what
+                // it did not find before it is gone from the log.
+                SkipTo(firstHeld - 1);
+                DeliverHeld();
+            }
+            else
+            {
+                // More to read, or the held message came after the read began: read again.
+                StartFill();
+            }
+        }
+    }
+
+    private async Task RetryFillLaterAsync()
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(500), _services.Clock);
+        _mailbox.Writer.TryWrite(CatchUp.Instance);
+    }
+
+    private void SkipTo(long seq)
+    {
+        LogGapSkipped(_services.Logger, Name, _lastDelivered, seq);
+        _recent = new MessageWindow(_window);
+        Volatile.Write(ref _lastDelivered, seq);
     }
 
     private void Join(JoinRoom join)
     {
         var member = join.Member;
-        bool isNew = _members.Add(member);
-        if (isNew)
+        bool wasMember = _members.Contains(member) || _joining.ContainsKey(member);
+        Task<IReadOnlyList<string>> members;
+        if (wasMember)
         {
-            _sortedNames = null;
+            members = _services.Membership.MembersAsync(Name, CancellationToken.None);
+        }
+        else
+        {
+            _joining[member] = false;
+            members = JoinMembershipAsync(member, join.Name);
+        }
+
+        _inFlight++;
+        if (members.IsCompletedSuccessfully)
+        {
+            CompleteJoin(new JoinCompleted(join, members.Result, wasMember));
+        }
+        else
+        {
+            _ = AwaitJoinAsync(join, members, wasMember);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> JoinMembershipAsync(ChatConnection member, string name) =>
+        (await _services.Membership.JoinAsync(Name, name, member.Id, CancellationToken.None)).Members;
+
+    private async Task AwaitJoinAsync(JoinRoom join, Task<IReadOnlyList<string>> members, bool wasMember)
+    {
+        IReadOnlyList<string>? result = null;
+        try
+        {
+            result = await members;
+        }
+        catch (Exception e)
+        {
+            LogMembershipFailed(_services.Logger, e, Name);
+        }
+
+        _mailbox.Writer.TryWrite(new JoinCompleted(join, result, wasMember));
+    }
+
+    private void CompleteJoin(JoinCompleted completed)
+    {
+        _inFlight--;
+        var member = completed.Join.Member;
+        if (!completed.WasMember && _joining.Remove(member, out bool leftMeanwhile))
+        {
+            if (completed.Members is null)
+            {
+                member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
+                return;
+            }
+
+            if (leftMeanwhile)
+            {
+                ChangeMembership(_services.Membership.LeaveAsync(Name, member.Name, member.Id, CancellationToken.None));
+                return;
+            }
+        }
+        else if (completed.Members is null)
+        {
+            member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
+            return;
+        }
+
+        if (_members.Add(member))
+        {
             _memberCount = _members.Count;
         }
 
+        var join = completed.Join;
         ChatMessage[] history;
         bool truncated = false;
-        if (join.Since > _lastStoredSeq)
+        if (join.Since > _lastDelivered)
         {
             // The client saw seqs this room never had: the store lost its history (an in-memory store restarted).
             // Its "since" means nothing here; hand it the room as it is and say that the past is gone.
@@ -239,24 +568,32 @@ internal sealed partial class RoomActor : IAppendCompletion
         {
             history = _recent.After(since);
             // Something between `since` and the oldest kept message is gone for good.
-            long firstKept = _recent.Count == 0 ? _lastStoredSeq + 1 : _recent.OldestSeq;
-            truncated = since + 1 < firstKept && since < _lastStoredSeq;
+            long firstKept = _recent.Count == 0 ? _lastDelivered + 1 : _recent.OldestSeq;
+            truncated = since + 1 < firstKept && since < _lastDelivered;
         }
         else
         {
             history = _recent.Newest(DefaultJoinHistory);
         }
 
-        member.Send(new JoinedEvent(Name, SortedNames(), history, truncated));
-        if (isNew)
-        {
-            Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Join, null, _members.Count), except: member);
-        }
+        member.Send(new JoinedEvent(Name, Sorted(completed.Members), history, truncated));
     }
 
     private void Leave(LeaveRoom leave)
     {
         var member = leave.Member;
+        if (_joining.ContainsKey(member))
+        {
+            // The membership still works on the join; the leave follows once it answers.
+            _joining[member] = true;
+            if (leave.Reply)
+            {
+                member.Send(new LeftEvent(Name));
+            }
+
+            return;
+        }
+
         if (!_members.Remove(member))
         {
             if (leave.Reply)
@@ -267,25 +604,66 @@ internal sealed partial class RoomActor : IAppendCompletion
             return;
         }
 
-        _sortedNames = null;
         _memberCount = _members.Count;
         if (leave.Reply)
         {
             member.Send(new LeftEvent(Name));
         }
 
-        Broadcast(new PresenceEvent(Name, member.Name, PresenceEvent.Leave, null, _members.Count), except: member);
+        ChangeMembership(_services.Membership.LeaveAsync(Name, member.Name, member.Id, CancellationToken.None));
     }
 
     private void Rename(RenameInRoom rename)
     {
-        if (!_members.Contains(rename.Member))
+        if (_members.Contains(rename.Member))
         {
+            ChangeMembership(_services.Membership.RenameAsync(Name, rename.OldName, rename.NewName, rename.Member.Id, CancellationToken.None));
+        }
+    }
+
+    /// <summary>Waits (off the loop) for a membership change; the room stays until it is settled.</summary>
+    private void ChangeMembership(Task<MembershipResult> change)
+    {
+        if (change.IsCompleted)
+        {
+            if (change.IsFaulted)
+            {
+                LogMembershipFailed(_services.Logger, change.Exception, Name);
+            }
+
             return;
         }
 
-        _sortedNames = null;
-        Broadcast(new PresenceEvent(Name, rename.OldName, PresenceEvent.Rename, rename.NewName, _members.Count), except: rename.Member);
+        _inFlight++;
+        _ = SettleAsync(change);
+    }
+
+    private async Task SettleAsync(Task<MembershipResult> change)
+    {
+        try
+        {
+            await change;
+        }
+        catch (Exception e)
+        {
+            LogMembershipFailed(_services.Logger, e, Name);
+        }
+
+        _mailbox.Writer.TryWrite(MembershipSettled.Instance);
+    }
+
+    private void OnPresence(PresenceChange change)
+    {
+        bool fromHere = change.Node == _services.Node.Id;
+        var presence = new PresenceEvent(Name, change.Name, change.Kind, change.To, change.Members);
+        var frame = new BroadcastFrame(presence);
+        foreach (var member in _members)
+        {
+            if (!(fromHere && member.Id == change.ConnectionId))
+            {
+                member.TrySendFrame(frame.For(member.Format));
+            }
+        }
     }
 
     private void SendHistory(HistoryOfRoom request)
@@ -310,47 +688,67 @@ internal sealed partial class RoomActor : IAppendCompletion
         return delivered;
     }
 
-    private string[] SortedNames()
+    private static IReadOnlyList<string> Sorted(IReadOnlyList<string> names)
     {
-        if (_sortedNames is null)
+        // The local membership hands out its sorted array; a cluster's arrives unsorted.
+        for (int i = 1; i < names.Count; i++)
         {
-            var names = new string[_members.Count];
-            int i = 0;
-            foreach (var member in _members)
+            if (StringComparer.OrdinalIgnoreCase.Compare(names[i - 1], names[i]) > 0)
             {
-                names[i++] = member.Name;
+                var sorted = names.ToArray();
+                Array.Sort(sorted, StringComparer.OrdinalIgnoreCase);
+                return sorted;
             }
-
-            Array.Sort(names, StringComparer.OrdinalIgnoreCase);
-            _sortedNames = names;
         }
 
-        return _sortedNames;
+        return names;
     }
 
     /// <summary>
-    /// A room with no members, no unstored messages and no history is forgotten, so that rooms joined once and
-    /// left do not pile up. Commands that raced in are handed to the room's next incarnation.
+    /// A room with no local member and nothing in flight is forgotten here (and unsubscribed), so rooms joined
+    /// once and left do not pile up; its history stays in the log, and its seq continues when it is next used. It
+    /// retires only with no posted command waiting, under the same lock as every post: a command that raced in is
+    /// handled here first, and once retired the actor accepts nothing more, so every later command goes to the
+    /// next incarnation in the order it was sent. (Handing late commands on to the next incarnation instead could
+    /// put a join there behind the leave that followed it: a ghost member.)
     /// </summary>
     private bool TryRetire()
     {
-        if (_members.Count > 0 || _unstored.Count > 0 || _lastStoredSeq > 0 || !_registry.TryRemove(this))
+        if (_members.Count > 0 || _joining.Count > 0 || _inFlight > 0 || _filling)
         {
             return false;
         }
 
-        _mailbox.Writer.TryComplete();
-        while (_mailbox.Reader.TryRead(out var late))
+        lock (_mailbox)
         {
-            _registry.Post(Name, late);
+            if (Volatile.Read(ref _queued) > 0)
+            {
+                return false;
+            }
+
+            _retired = true;
+            // Before leaving the registry: no successor can start (and load the room from the log) until then.
+            _services.Log.Release(Name);
+            _services.Registry.Remove(this);
         }
 
+        _services.Bus.Unsubscribe(Name, this);
+        _mailbox.Writer.TryComplete();
         return true;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Room {Room}: {Command} failed")]
     private static partial void LogCommandFailed(ILogger logger, Exception exception, string room, string command);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Room {Room}: loading its history failed; retrying in {DelayMs} ms")]
-    private static partial void LogLoadFailed(ILogger logger, Exception exception, string room, double delayMs);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: could not subscribe or load its history; requests waiting for it get unavailable")]
+    private static partial void LogStartFailed(ILogger logger, Exception exception, string room);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: reading the log after #{After} failed")]
+    private static partial void LogGapReadFailed(ILogger logger, Exception exception, string room, long after);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: the log no longer keeps #{From}..#{To}; delivery goes on after it")]
+    private static partial void LogGapSkipped(ILogger logger, string room, long from, long to);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Room {Room}: a membership change failed")]
+    private static partial void LogMembershipFailed(ILogger logger, Exception? exception, string room);
 }

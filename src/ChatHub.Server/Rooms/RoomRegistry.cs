@@ -1,51 +1,86 @@
 using System.Collections.Concurrent;
+using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Observability;
-using ChatHub.Server.Protocol;
-using ChatHub.Server.Storage;
 using Microsoft.Extensions.Options;
 
 namespace ChatHub.Server.Rooms;
 
 /// <summary>
-/// The rooms this node holds, by exact name. One of the two shared maps of the server (the other holds names);
-/// everything else about a room lives inside its actor.
+/// The room actors this node runs, by exact name: one per room with local members (or a request in flight), at
+/// most <c>Limits:MaxRooms</c> of them. Rooms load on first use, not at start, and leave memory when they have no
+/// local member; their history stays in the log.
+/// Which rooms exist, and who is in them, is the <see cref="IRoomMembership"/>'s to say, not this map's.
 /// </summary>
-internal sealed class RoomRegistry(
-    IHistoryStore store,
-    IOptions<ChatHubOptions> options,
-    ChatMetrics metrics,
-    TimeProvider clock,
-    ILogger<RoomActor> actorLogger)
+internal sealed class RoomRegistry
 {
     private readonly ConcurrentDictionary<string, RoomActor> _rooms = new(StringComparer.Ordinal);
+    private readonly RoomServices _services;
+    private readonly int _maxRooms;
+    private int _count; // ConcurrentDictionary.Count takes every lock of the map; this is read on every new room
 
-    /// <summary>Rooms with kept history exist before anyone joins them: they are listed and keep their seq.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    public RoomRegistry(
+        IRoomLog log,
+        IRoomBus bus,
+        IRoomMembership membership,
+        NodeIdentity node,
+        IOptions<ChatHubOptions> options,
+        ChatMetrics metrics,
+        TimeProvider clock,
+        ILogger<RoomActor> actorLogger)
     {
-        foreach (var room in await store.ListRoomsAsync(cancellationToken))
-        {
-            _rooms.TryAdd(room.Room, Create(room.Room, room.LastSeq));
-        }
+        _services = new RoomServices(log, bus, membership, this, node, options.Value, metrics, clock, actorLogger);
+        _maxRooms = options.Value.Limits.MaxRooms;
     }
 
-    /// <summary>Hands a command to the room's actor, creating the room if needed. Never waits.</summary>
-    public void Post(string room, RoomCommand command)
+    /// <summary>
+    /// Hands a command to the room's actor. Never waits. <paramref name="load"/>: start the room's actor if this
+    /// node has none (join, say, history); otherwise a room without an actor answers <see cref="PostResult.NotLoaded"/>.
+    /// <paramref name="bounded"/>: the command counts against the room's mailbox capacity (client requests that can
+    /// be refused); leaves and renames cannot be refused without leaving a room's state wrong, and are bounded by
+    /// the memberships they belong to.
+    /// </summary>
+    public PostResult Post(string room, RoomCommand command, bool load = true, bool bounded = true)
     {
         while (true)
         {
-            var actor = _rooms.GetOrAdd(room, static (name, self) => self.Create(name, 0), this);
-            if (actor.TryPost(command))
+            if (!_rooms.TryGetValue(room, out var actor))
             {
-                return;
+                if (!load)
+                {
+                    return PostResult.NotLoaded;
+                }
+
+                if (Interlocked.Increment(ref _count) > _maxRooms)
+                {
+                    // No relief to ask for: an actor leaves memory as soon as it has no local member, so every
+                    // room counted here has members (or a request in flight).
+                    Interlocked.Decrement(ref _count);
+                    return PostResult.TooManyRooms;
+                }
+
+                var fresh = new RoomActor(room, _services);
+                if (!_rooms.TryAdd(room, fresh))
+                {
+                    Interlocked.Decrement(ref _count);
+                    continue; // someone else started it meanwhile; use theirs
+                }
+
+                actor = fresh;
+            }
+
+            var result = actor.TryPost(command, bounded);
+            if (result != PostResult.NotLoaded)
+            {
+                return result;
             }
 
             // That actor retired between the lookup and the post; the next lookup finds or makes its successor.
         }
     }
 
-    /// <summary>Rooms held in memory, retired ones excluded.</summary>
-    public int Count => _rooms.Count;
+    /// <summary>Room actors running on this node, retired ones excluded.</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Rooms held in memory with members (active) and without (idle), for the rooms gauge.</summary>
     public (long Active, long Idle) CountByState()
@@ -66,26 +101,15 @@ internal sealed class RoomRegistry(
         return (active, idle);
     }
 
-    public bool TryRemove(RoomActor actor) => _rooms.TryRemove(new KeyValuePair<string, RoomActor>(actor.Name, actor));
+    /// <summary>The running actors (for the bus's resume).</summary>
+    public IEnumerable<RoomActor> Actors => _rooms.Values;
 
-    /// <summary>The rooms that exist for the protocol: with members or with kept history, sorted by name.</summary>
-    public RoomInfo[] List()
+    /// <summary>Called by a retiring actor, under its post lock; it is gone from the map when this returns.</summary>
+    public void Remove(RoomActor actor)
     {
-        var rooms = new List<RoomInfo>(_rooms.Count);
-        foreach (var actor in _rooms.Values)
+        if (_rooms.TryRemove(new KeyValuePair<string, RoomActor>(actor.Name, actor)))
         {
-            int members = actor.MemberCount;
-            if (members > 0 || actor.LastSeq > 0)
-            {
-                rooms.Add(new RoomInfo(actor.Name, members));
-            }
+            Interlocked.Decrement(ref _count);
         }
-
-        rooms.Sort(static (a, b) => string.CompareOrdinal(a.Room, b.Room));
-        return rooms.ToArray();
     }
-
-    // GetOrAdd may build an actor that loses the race; it is never started and simply dropped.
-    private RoomActor Create(string name, long knownLastSeq) =>
-        new(name, knownLastSeq, store, this, options.Value, metrics, clock, actorLogger);
 }

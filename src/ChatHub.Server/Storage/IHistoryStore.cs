@@ -12,13 +12,21 @@ public interface IHistoryStore
     /// <summary>Creates the schema and opens the writer. Called once at start.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Every room that has kept history, with its last seq (which outlives trimmed messages).</summary>
-    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Up to <paramref name="limit"/> rooms that have kept history, with their last seq (which outlives trimmed
+    /// messages), sorted by name (ordinal) and after <paramref name="after"/> when it is given: one page of the list.
+    /// </summary>
+    Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>The newest <paramref name="limit"/> messages of a room, oldest first, and its last seq.</summary>
     Task<RoomHistory> LoadAsync(string room, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Queues a message; <paramref name="completion"/> hears of it once committed. Never blocks.</summary>
+    /// <summary>
+    /// Queues a message; <paramref name="completion"/> hears of it once committed, or that it could not be stored.
+    /// Never blocks. Once a room's message has failed, the store fails every later message of that room until the
+    /// room appends a seq at or below the failed one again (it rolls its counter back), so a room's stored seqs
+    /// never have a gap.
+    /// </summary>
     void Append(ChatMessage message, IAppendCompletion completion);
 
     /// <summary>Commits everything queued so far, then stops taking appends.</summary>
@@ -28,10 +36,13 @@ public interface IHistoryStore
     bool IsHealthy { get; }
 }
 
-/// <summary>Told of each appended message once it is durable, in append order.</summary>
+/// <summary>Told of each appended message once it is durable or has failed, in append order.</summary>
 public interface IAppendCompletion
 {
     void OnAppended(ChatMessage message);
+
+    /// <summary>The message was not stored and never will be (the store is full, read-only, corrupt, or kept failing).</summary>
+    void OnAppendFailed(ChatMessage message);
 }
 
 public sealed record StoredRoom(string Room, long LastSeq);

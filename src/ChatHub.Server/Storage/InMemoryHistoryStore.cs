@@ -7,7 +7,7 @@ namespace ChatHub.Server.Storage;
 
 /// <summary>
 /// Keeps each room's window in process memory: for tests and for load tests that measure the server, not
-/// the disk. "Durable" here means "recorded", so acks come at once; nothing survives a restart.
+/// the disk. "Durable" here means "recorded", so acks come at once and never fail; nothing survives a restart.
 /// </summary>
 public sealed class InMemoryHistoryStore(IOptions<ChatHubOptions> options) : IHistoryStore
 {
@@ -18,9 +18,14 @@ public sealed class InMemoryHistoryStore(IOptions<ChatHubOptions> options) : IHi
 
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
-        IReadOnlyList<StoredRoom> rooms = _rooms.Select(pair => new StoredRoom(pair.Key, pair.Value.LastSeq)).ToList();
+        IReadOnlyList<StoredRoom> rooms = _rooms
+            .Where(pair => after is null || string.CompareOrdinal(pair.Key, after) > 0)
+            .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+            .Take(limit)
+            .Select(pair => new StoredRoom(pair.Key, pair.Value.LastSeq))
+            .ToList();
         return Task.FromResult(rooms);
     }
 

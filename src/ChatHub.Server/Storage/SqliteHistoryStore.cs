@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Observability;
@@ -15,10 +16,15 @@ namespace ChatHub.Server.Storage;
 /// </summary>
 public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
 {
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly StorageOptions _options;
     private readonly ILogger<SqliteHistoryStore> _logger;
+    private readonly ChatMetrics _metrics;
+
+    // Rooms whose message failed, with the first failed seq; touched only by the writer. See Append.
+    private readonly Dictionary<string, long> _failedFrom = new(StringComparer.Ordinal);
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
@@ -26,12 +32,10 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
     private Task _writer = Task.CompletedTask;
     private volatile bool _healthy = true;
 
-    private readonly ChatMetrics? _metrics;
-
-    public SqliteHistoryStore(IOptions<ChatHubOptions> options, ILogger<SqliteHistoryStore> logger, ChatMetrics? metrics = null)
+    public SqliteHistoryStore(IOptions<ChatHubOptions> options, ChatMetrics metrics, ILogger<SqliteHistoryStore> logger)
     {
-        _metrics = metrics;
         _options = options.Value.Storage;
+        _metrics = metrics;
         _logger = logger;
         string path = Path.GetFullPath(_options.SqlitePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -74,11 +78,14 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
         LogOpened(_logger, FilePath);
     }
 
-    public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT room, last_seq FROM rooms";
+        // The primary key's BINARY collation is byte order, which for room names (ASCII) is ordinal order.
+        command.CommandText = "SELECT room, last_seq FROM rooms WHERE room > $after ORDER BY room LIMIT $limit";
+        command.Parameters.AddWithValue("$after", after ?? "");
+        command.Parameters.AddWithValue("$limit", limit);
         var rooms = new List<StoredRoom>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -128,6 +135,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
         {
             // Only after DrainAsync: the host is stopping and every connection is already closed.
             LogAppendAfterDrain(_logger, message.Room, message.Seq);
+            completion.OnAppendFailed(message);
         }
     }
 
@@ -144,59 +152,159 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
         SqliteConnection.ClearAllPools();
     }
 
+    /// <summary>
+    /// The one writer. Nothing may end it but the drain: a failure anywhere (opening the file, a commit, a room's
+    /// callback) is caught, logged and reported, and the loop carries on with what is queued.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
-        await using var connection = await OpenAsync(CancellationToken.None);
-        await using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = $"PRAGMA synchronous = {SynchronousMode(_options.Synchronous)};";
-            await pragma.ExecuteNonQueryAsync();
-        }
-
-        using var batchWriter = new SqliteBatchWriter(connection, _options.HistoryWindow, _metrics);
         var batch = new List<PendingAppend>(_options.MaxBatchSize);
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
-        {
-            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-
-            await CommitWithRetryAsync(batchWriter, batch);
-            foreach (var item in batch)
-            {
-                item.Completion.OnAppended(item.Message);
-            }
-
-            batch.Clear();
-        }
-    }
-
-    /// <summary>
-    /// A failed commit is retried, never dropped: the messages in it have seqs that later messages build on,
-    /// and their senders are still waiting for the ack. Readiness goes red meanwhile.
-    /// </summary>
-    private async Task CommitWithRetryAsync(SqliteBatchWriter writer, List<PendingAppend> batch)
-    {
-        var delay = TimeSpan.FromMilliseconds(50);
+        var delay = FirstRetryDelay;
         while (true)
         {
             try
             {
-                writer.Commit(batch);
-                _healthy = true;
+                await using var connection = await OpenAsync(CancellationToken.None);
+                await using (var pragma = connection.CreateCommand())
+                {
+                    pragma.CommandText = $"PRAGMA synchronous = {SynchronousMode(_options.Synchronous)};";
+                    await pragma.ExecuteNonQueryAsync();
+                }
+
+                using var batchWriter = new SqliteBatchWriter(connection, _options.HistoryWindow, _metrics);
+                delay = FirstRetryDelay;
+                while (batch.Count > 0 || await reader.WaitToReadAsync())
+                {
+                    while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+                    {
+                        batch.Add(item);
+                    }
+
+                    await CommitAsync(batchWriter, batch);
+                    batch.Clear();
+                }
+
                 return;
             }
-            catch (SqliteException e)
+            catch (Exception e)
             {
+                // The writer could not even be set up (file gone, unreadable): what is queued waits, readiness is red.
                 _healthy = false;
-                LogCommitFailed(_logger, e, batch.Count, delay.TotalMilliseconds);
+                _metrics.StoreCommitFailed();
+                LogWriterFailed(_logger, e, delay.TotalMilliseconds);
                 await Task.Delay(delay);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                delay = Backoff(delay);
             }
         }
     }
+
+    /// <summary>
+    /// Commits one batch and tells each message's room. A commit that fails with an error that may pass is
+    /// retried with backoff (never dropped: later seqs build on it) for up to <c>CommitRetryTimeout</c>; one that
+    /// cannot pass, or keeps failing, is refused: each message's room hears <c>OnAppendFailed</c>, and that room's
+    /// later messages are refused too until it rolls its seq back (see <see cref="IHistoryStore.Append"/>).
+    /// </summary>
+    private async Task CommitAsync(SqliteBatchWriter writer, List<PendingAppend> batch)
+    {
+        var toCommit = new List<PendingAppend>(batch.Count);
+        foreach (var item in batch)
+        {
+            if (_failedFrom.TryGetValue(item.Message.Room, out long failedSeq))
+            {
+                if (item.Message.Seq > failedSeq)
+                {
+                    Fail(item); // the room has not yet heard that an earlier message of it failed
+                    continue;
+                }
+
+                _failedFrom.Remove(item.Message.Room); // the room rolled back: it starts again at the failed seq
+            }
+
+            toCommit.Add(item);
+        }
+
+        if (toCommit.Count == 0)
+        {
+            return;
+        }
+
+        var delay = FirstRetryDelay;
+        long failingSince = 0;
+        while (true)
+        {
+            try
+            {
+                writer.Commit(toCommit);
+                if (!_healthy)
+                {
+                    _healthy = true;
+                    LogRecovered(_logger);
+                }
+
+                break;
+            }
+            catch (Exception e)
+            {
+                _healthy = false;
+                _metrics.StoreCommitFailed();
+                failingSince = failingSince == 0 ? Stopwatch.GetTimestamp() : failingSince;
+                if (IsPermanent(e) || Stopwatch.GetElapsedTime(failingSince) + delay > _options.CommitRetryTimeout)
+                {
+                    LogCommitRefused(_logger, e, toCommit.Count);
+                    foreach (var item in toCommit)
+                    {
+                        _failedFrom.TryAdd(item.Message.Room, item.Message.Seq);
+                        Fail(item);
+                    }
+
+                    return;
+                }
+
+                LogCommitFailed(_logger, e, toCommit.Count, delay.TotalMilliseconds);
+                await Task.Delay(delay);
+                delay = Backoff(delay);
+            }
+        }
+
+        foreach (var item in toCommit)
+        {
+            try
+            {
+                item.Completion.OnAppended(item.Message);
+            }
+            catch (Exception e)
+            {
+                LogCallbackFailed(_logger, e, item.Message.Room, item.Message.Seq);
+            }
+        }
+    }
+
+    private void Fail(PendingAppend item)
+    {
+        _metrics.StoreAppendsFailed(1);
+        try
+        {
+            item.Completion.OnAppendFailed(item.Message);
+        }
+        catch (Exception e)
+        {
+            LogCallbackFailed(_logger, e, item.Message.Room, item.Message.Seq);
+        }
+    }
+
+    /// <summary>
+    /// Errors a retry cannot cure: the file is full, read-only, corrupt or not a database, permission is denied,
+    /// or the rows break a constraint. Busy, locked, I/O hiccups and anything unexpected may pass.
+    /// </summary>
+    private static bool IsPermanent(Exception e) => e is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xFF) switch
+    {
+        3 /* PERM */ or 8 /* READONLY */ or 11 /* CORRUPT */ or 13 /* FULL */ or 14 /* CANTOPEN */ or 18 /* TOOBIG */
+            or 19 /* CONSTRAINT */ or 20 /* MISMATCH */ or 23 /* AUTH */ or 26 /* NOTADB */ => true,
+        _ => false,
+    };
+
+    private static TimeSpan Backoff(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -216,6 +324,18 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Count} messages failed; retrying in {DelayMs} ms")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Count} messages failed for good; their senders get unavailable")]
+    private static partial void LogCommitRefused(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store commits succeed again")]
+    private static partial void LogRecovered(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The store's writer failed; starting it again in {DelayMs} ms")]
+    private static partial void LogWriterFailed(ILogger logger, Exception exception, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Telling room {Room} about #{Seq} failed")]
+    private static partial void LogCallbackFailed(ILogger logger, Exception exception, string room, long seq);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {Room}#{Seq} arrived after the store was drained; not stored")]
     private static partial void LogAppendAfterDrain(ILogger logger, string room, long seq);

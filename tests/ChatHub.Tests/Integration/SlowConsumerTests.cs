@@ -5,6 +5,7 @@ using ChatHub.Tests.Infrastructure;
 namespace ChatHub.Tests.Integration;
 
 /// <summary>A member that stops reading is closed with 1013; the room does not wait for it.</summary>
+[Collection(OwnMetersCollection.Name)]
 public sealed class SlowConsumerTests
 {
     [Fact]

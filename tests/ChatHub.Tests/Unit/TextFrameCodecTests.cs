@@ -28,6 +28,15 @@ public sealed class TextFrameCodecTests
     }
 
     [Fact]
+    public void Rooms_takes_the_room_to_list_after()
+    {
+        var request = Decode("/rooms r09").Request!;
+        Assert.Equal(RequestKind.Rooms, request.Kind);
+        Assert.Equal("r09", request.After);
+        Assert.Null(Decode("/rooms").Request!.After);
+    }
+
+    [Fact]
     public void Parses_msg_and_nick_and_history()
     {
         var dm = Decode("/msg bob  see you at 3  ").Request!;

@@ -27,7 +27,7 @@ internal sealed class ChatOptions
 
     public static ChatOptions From(CommandLine cl, string command) => new()
     {
-        Servers = cl.Servers().Take(1).ToList(),
+        Servers = cl.Servers().ToList(), // several: a cluster's nodes; connection i goes to node i mod n
         Connections = cl.Int("connections", 1000),
         Rooms = cl.Int("rooms", 50),
         RatePerConnection = cl.Double("rate", 1.0),

@@ -28,7 +28,7 @@ internal static class ChatScenario
             roomSize[i % rooms.Length]++;
         }
 
-        IChatConnection[] connections = await MemberConnector.ConnectAsync(connector, target.BaseUrl, members, options.ConnectConcurrency, options.ConnectTimeout, ct).ConfigureAwait(false);
+        IChatConnection[] connections = await MemberConnector.ConnectAsync(connector, options.Servers.Select(s => s.BaseUrl).ToArray(), members, options.ConnectConcurrency, options.ConnectTimeout, ct).ConfigureAwait(false);
 
         long interval = (long)(Stopwatch.Frequency / options.RatePerConnection);
         long start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
@@ -79,7 +79,7 @@ internal static class ChatScenario
         var result = new ChatResult
         {
             Run = RunInfo.Create("chat", options.Label, options.Command),
-            Server = options.Servers[0].BaseUrl.ToString(),
+            Server = string.Join(' ', options.Servers.Select(s => s.BaseUrl.ToString())),
             Kind = target.Kind.Name(),
             Connections = options.Connections,
             Rooms = options.Rooms,

@@ -36,10 +36,13 @@ internal static class MemberConnector
         }
     }
 
-    /// <summary>Opens one client of <paramref name="connector"/>'s kind per sink, each in its sink's room.</summary>
+    /// <summary>
+    /// Opens one client of <paramref name="connector"/>'s kind per sink, each in its sink's room; member i goes to
+    /// server i modulo the number of servers (several nodes of one cluster).
+    /// </summary>
     public static async Task<IChatConnection[]> ConnectAsync(
         IChatConnector connector,
-        Uri baseUrl,
+        IReadOnlyList<Uri> baseUrls,
         IReadOnlyList<MemberSink> members,
         int concurrency,
         TimeSpan timeout,
@@ -53,7 +56,7 @@ internal static class MemberConnector
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = ct },
                 async (i, token) =>
                 {
-                    connections[i] = await connector.OpenAsync(baseUrl, [members[i].Room], null, timeout, members[i], 4096, token).ConfigureAwait(false);
+                    connections[i] = await connector.OpenAsync(baseUrls[i % baseUrls.Count], [members[i].Room], null, timeout, members[i], 4096, token).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             await Task.WhenAll(members.Select(m => m.Joined.Task)).WaitAsync(timeout, ct).ConfigureAwait(false);
             return connections;

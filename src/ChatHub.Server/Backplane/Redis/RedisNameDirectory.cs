@@ -1,0 +1,230 @@
+using ChatHub.Server.Backplane.Local;
+using ChatHub.Server.Connections;
+using ChatHub.Server.Protocol;
+using StackExchange.Redis;
+
+namespace ChatHub.Server.Backplane.Redis;
+
+/// <summary>
+/// Names unique across the cluster: a claim is local first (this node's connections), then in Redis on the
+/// name's shard (<see cref="RedisScripts.Claim"/>, atomic). A DM to a name held here goes straight to it; any
+/// other goes through <see cref="RedisScripts.Direct"/>, which publishes it on the holder's node channel.
+/// </summary>
+internal sealed partial class RedisNameDirectory : INameDirectory
+{
+    private const string NodeChannelPrefix = "chathub:node:";
+
+    private readonly LocalNameDirectory _local = new();
+    private readonly RedisShards _shards;
+    private readonly NodeIdentity _node;
+    private readonly ILogger<RedisNameDirectory> _logger;
+
+    public RedisNameDirectory(RedisShards shards, NodeIdentity node, ILogger<RedisNameDirectory> logger)
+    {
+        _shards = shards;
+        _node = node;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). A shard that
+    /// cannot be reached now is retried in the background; StackExchange.Redis re-subscribes after reconnects.
+    /// </summary>
+    public void Start()
+    {
+        for (int shard = 0; shard < _shards.Count; shard++)
+        {
+            _ = SubscribeAsync(shard);
+        }
+    }
+
+    private async Task SubscribeAsync(int shard)
+    {
+        while (true)
+        {
+            try
+            {
+                var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
+                queue.OnMessage(message => Receive(message.Message));
+                return;
+            }
+            catch (Exception e)
+            {
+                LogSubscribeFailed(_logger, e, shard);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    public async ValueTask<ClaimOutcome> TryClaimAsync(string name, ChatConnection owner)
+    {
+        var heldHere = _local.FindLocal(name);
+        if (Array.IndexOf(heldHere, owner) >= 0)
+        {
+            return ClaimOutcome.Claimed;
+        }
+
+        if (!_local.TryClaim(name, owner))
+        {
+            return ClaimOutcome.Taken;
+        }
+
+        if (heldHere.Length > 0)
+        {
+            // Another device of the same user holds it on this node, so this node holds it in Redis already. (A
+            // user's devices share a name only on one node: another node's claim finds it taken.)
+            return ClaimOutcome.Claimed;
+        }
+
+        try
+        {
+            if (await ClaimInRedisAsync(name))
+            {
+                return ClaimOutcome.Claimed;
+            }
+
+            _local.Release(name, owner);
+            return ClaimOutcome.Taken;
+        }
+        catch (Exception e)
+        {
+            LogClaimFailed(_logger, e, name);
+            _local.Release(name, owner);
+            return ClaimOutcome.Unavailable;
+        }
+    }
+
+    public void Release(string name, ChatConnection owner)
+    {
+        if (Array.IndexOf(_local.FindLocal(name), owner) < 0)
+        {
+            return;
+        }
+
+        _local.Release(name, owner);
+        if (_local.FindLocal(name).Length == 0)
+        {
+            _ = ReleaseInRedisAsync(name); // the last of this node's connections holding it
+        }
+    }
+
+    public async ValueTask<string> ClaimGuestNameAsync(ChatConnection owner)
+    {
+        while (true)
+        {
+            string name = LocalNameDirectory.NewGuestName();
+            switch (await TryClaimAsync(name, owner))
+            {
+                case ClaimOutcome.Claimed:
+                    return name;
+                case ClaimOutcome.Unavailable:
+                    // A guest must be called something; six random characters rarely collide, and the name is
+                    // claimed in Redis when it comes back (see NodeHeartbeat's resync).
+                    if (_local.TryClaim(name, owner))
+                    {
+                        return name;
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    public ChatConnection[] FindLocal(string name) => _local.FindLocal(name);
+
+    public async ValueTask<DirectDelivery> SendDirectAsync(DmEvent dm)
+    {
+        if (_local.DeliverLocally(dm) is { Recipient: not null } here)
+        {
+            return here;
+        }
+
+        string lower = dm.To.ToLowerInvariant();
+        var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Direct,
+            [RedisKeys.Name(lower)], [NodeChannelPrefix, BusPayload.Direct(dm)]);
+        if (result.IsNull)
+        {
+            return DirectDelivery.Nobody;
+        }
+
+        // Published to the holder's node: whether its connections queued it is not known here.
+        string holder = (string)result!;
+        return new DirectDelivery(holder[(holder.IndexOf('|') + 1)..], 1, []);
+    }
+
+    /// <summary>After Redis was away: makes the shard's record of this node's names match what it holds.</summary>
+    public async Task ResyncAsync(int shard)
+    {
+        var values = new List<RedisValue> { _node.Id, "chathub:" };
+        foreach (var (name, _) in _local.All)
+        {
+            string lower = name.ToLowerInvariant();
+            if (_shards.ForName(lower) == shard)
+            {
+                values.Add(lower);
+                values.Add($"{_node.Id}|{name}");
+            }
+        }
+
+        var lost = (RedisResult[])(await _shards.Database(shard).ScriptEvaluateAsync(RedisScripts.ResyncNames,
+            [RedisKeys.NodeNames(_node.Id)], values.ToArray()))!;
+        foreach (var name in lost)
+        {
+            LogNameLost(_logger, (string)name!);
+        }
+    }
+
+    private async Task<bool> ClaimInRedisAsync(string name)
+    {
+        string lower = name.ToLowerInvariant();
+        var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Claim,
+            [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [$"{_node.Id}|{name}", _node.Id, lower]);
+        return (long)result == 1;
+    }
+
+    private async Task ReleaseInRedisAsync(string name)
+    {
+        string lower = name.ToLowerInvariant();
+        try
+        {
+            await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Release,
+                [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [_node.Id, lower]);
+        }
+        catch (Exception e)
+        {
+            // The resync after Redis returns frees it (this node no longer holds it).
+            LogReleaseFailed(_logger, e, name);
+        }
+    }
+
+    private void Receive(RedisValue value)
+    {
+        try
+        {
+            string payload = value!;
+            if (payload.StartsWith('d'))
+            {
+                _local.DeliverLocally(BusPayload.ParseDirect(payload));
+            }
+        }
+        catch (Exception e)
+        {
+            LogBadPayload(_logger, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to this node's DM channel on shard {Shard} failed; retrying")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int shard);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming {Name} in Redis failed")]
+    private static partial void LogClaimFailed(ILogger logger, Exception exception, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing {Name} in Redis failed; the next resync frees it")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Name} was taken by another node while Redis was away; this node's holder keeps it only locally")]
+    private static partial void LogNameLost(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An unreadable DM on this node's channel was dropped")]
+    private static partial void LogBadPayload(ILogger logger, Exception exception);
+}

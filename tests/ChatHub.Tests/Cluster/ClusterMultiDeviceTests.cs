@@ -76,4 +76,31 @@ public sealed class ClusterMultiDeviceTests : IAsyncLifetime
         Assert.Equal("still there?", (string?)(await laptop.WaitForAsync("dm"))["text"]);
         Assert.Equal("d2", (string?)(await bob.WaitForAsync("ack"))["ref"]);
     }
+
+    [Fact]
+    public async Task A_device_that_takes_another_name_joins_under_it_while_the_user_stays_on_the_other_device()
+    {
+        await using var bob = await _cluster[1].ConnectJsonAsync("name=bob&room=nick");
+        await bob.ExpectAsync("welcome");
+        await bob.ExpectAsync("joined");
+        await using var phone = await _cluster[0].ConnectJsonAsync("name=u-dan&room=nick");
+        await phone.ExpectAsync("welcome");
+        await phone.ExpectAsync("joined");
+        await using var laptop = await _cluster[0].ConnectJsonAsync("name=u-dan&room=nick");
+        await laptop.ExpectAsync("welcome");
+        await laptop.ExpectAsync("joined");
+        Assert.Equal(("join", "u-dan"), Presence(await bob.ExpectAsync("presence")));
+
+        await laptop.SendJsonAsync(new { type = "nick", name = "u-eve" });
+        await laptop.ExpectAsync("nick");
+        Assert.Equal(("join", "u-eve"), Presence(await bob.ExpectAsync("presence")));
+        await bob.SendJsonAsync(new { type = "who", room = "nick" });
+        Assert.Equal(["bob", "u-dan", "u-eve"], (await bob.ExpectAsync("members"))["members"]!.AsArray().Select(m => (string)m!));
+
+        await phone.SendJsonAsync(new { type = "leave", room = "nick" });
+        Assert.Equal(("leave", "u-dan"), Presence(await bob.ExpectAsync("presence")));
+    }
+
+    private static (string Event, string Name) Presence(System.Text.Json.Nodes.JsonObject frame) =>
+        ((string)frame["event"]!, (string)frame["name"]!);
 }

@@ -189,6 +189,13 @@ internal sealed partial class RedisNameDirectory : INameDirectory
         {
             await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Release,
                 [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [_node.Id, lower]);
+
+            // A connection of this node may have claimed the name again while the release was on its way: its claim
+            // found the name still this node's and succeeded, and the release then freed it. Claim it back.
+            if (_local.FindLocal(name).Length > 0 && !await ClaimInRedisAsync(name))
+            {
+                LogNameTakenBetween(_logger, name);
+            }
         }
         catch (Exception e)
         {
@@ -224,6 +231,9 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Name} was taken by another node while Redis was away; this node's holder keeps it only locally")]
     private static partial void LogNameLost(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Name} was taken by another node between its release here and a new claim here; this node's holder keeps it only locally")]
+    private static partial void LogNameTakenBetween(ILogger logger, string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An unreadable DM on this node's channel was dropped")]
     private static partial void LogBadPayload(ILogger logger, Exception exception);

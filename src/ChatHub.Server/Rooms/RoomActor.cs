@@ -49,6 +49,11 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     /// <summary>Connections whose join waits for the membership; true once they asked to leave meanwhile.</summary>
     private readonly Dictionary<ChatConnection, bool> _joining = [];
 
+    // The name each member (or joining connection) holds in the membership. A connection's own Name changes on the
+    // read loop as soon as a nick is read, ahead of the commands it posted before; leaves and renames must name the
+    // member as the membership knows it, or the old name stays behind as a ghost member.
+    private readonly Dictionary<ChatConnection, string> _membershipNames = [];
+
     private MessageWindow _recent = null!;
     private SortedDictionary<long, ChatMessage>? _early;
     private PriorityQueue<(ChatConnection Sender, string? Ref), long>? _pendingAcks;
@@ -493,6 +498,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         else
         {
             _joining[member] = false;
+            _membershipNames[member] = join.Name;
             members = JoinMembershipAsync(member, join.Name);
         }
 
@@ -533,13 +539,14 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         {
             if (completed.Members is null)
             {
+                _membershipNames.Remove(member);
                 member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
                 return;
             }
 
             if (leftMeanwhile)
             {
-                ChangeMembership(_services.Membership.LeaveAsync(Name, member.Name, member.Id, CancellationToken.None));
+                ChangeMembership(_services.Membership.LeaveAsync(Name, TakeMembershipName(member), member.Id, CancellationToken.None));
                 return;
             }
         }
@@ -610,13 +617,20 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             member.Send(new LeftEvent(Name));
         }
 
-        ChangeMembership(_services.Membership.LeaveAsync(Name, member.Name, member.Id, CancellationToken.None));
+        ChangeMembership(_services.Membership.LeaveAsync(Name, TakeMembershipName(member), member.Id, CancellationToken.None));
     }
+
+    private string TakeMembershipName(ChatConnection member) =>
+        _membershipNames.Remove(member, out string? name) ? name : member.Name;
 
     private void Rename(RenameInRoom rename)
     {
-        if (_members.Contains(rename.Member))
+        // A rename that arrives while the join is still with the membership is not applied: the member stays under
+        // the name it joined with (and leaves under it), so the membership never holds a name nobody has.
+        if (_members.Contains(rename.Member) && _membershipNames.TryGetValue(rename.Member, out string? current)
+            && string.Equals(current, rename.OldName, StringComparison.OrdinalIgnoreCase))
         {
+            _membershipNames[rename.Member] = rename.NewName;
             ChangeMembership(_services.Membership.RenameAsync(Name, rename.OldName, rename.NewName, rename.Member.Id, CancellationToken.None));
         }
     }

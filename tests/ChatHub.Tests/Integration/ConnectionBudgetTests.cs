@@ -73,7 +73,7 @@ public sealed class ConnectionBudgetTests
         // A nick costs half a message: a burst of 40 messages lets about 80 through (plus what refills meanwhile).
         Assert.InRange(nicks, 80, 100);
         Assert.Equal(300 - nicks, limited);
-        Assert.Equal(nicks, await CountPresenceUntilWhoAsync(mate));
+        Assert.Equal(nicks, await CountPresenceUntilHistoryAsync(mate));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class ConnectionBudgetTests
         var replies = await ReadRepliesAsync(storm, 300);
         Assert.InRange(replies.Count(r => r == "error:rate_limited"), 190, 225);
 
-        int presence = await CountPresenceUntilWhoAsync(reader);
+        int presence = await CountPresenceUntilHistoryAsync(reader);
         Assert.InRange(presence, 60, 110);
         Assert.Equal(WebSocketState.Open, reader.Socket.State);
     }
@@ -127,12 +127,12 @@ public sealed class ConnectionBudgetTests
     }
 
     /// <summary>
-    /// Presence frames until the answer to a <c>who</c> sent now. The storm's last request was posted to the room
-    /// before its reply, and the room handles posts in order, so every presence frame the storm caused comes first.
+    /// Presence frames until the reply to a <c>history</c> of the room: the room answers it in mailbox order, after
+    /// every presence it was handed before (<c>who</c> is answered by the membership and may overtake them).
     /// </summary>
-    private static async Task<int> CountPresenceUntilWhoAsync(WsClient client)
+    private static async Task<int> CountPresenceUntilHistoryAsync(WsClient client)
     {
-        await client.SendJsonAsync(new { type = "who", room = "lobby" });
+        await client.SendJsonAsync(new { type = "history", room = "lobby", limit = 1 });
         int presence = 0;
         while (true)
         {
@@ -140,7 +140,7 @@ public sealed class ConnectionBudgetTests
             switch ((string?)frame["type"])
             {
                 case "presence": presence++; break;
-                case "members": return presence;
+                case "history": return presence;
             }
         }
     }

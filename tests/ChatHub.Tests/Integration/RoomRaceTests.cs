@@ -42,6 +42,39 @@ public sealed class RoomRaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_leave_and_join_followed_by_a_nick_leave_no_ghost_name_behind()
+    {
+        // The connection's name changes on its read loop at once, ahead of the leave and join it posted before the
+        // nick: the room must leave and rename the member under the name the membership holds, not the newest one.
+        const int rounds = 30;
+        await using var watcher = await _server.ConnectJsonAsync("name=watcher&room=ghost-names");
+        await watcher.ExpectAsync("welcome");
+        await watcher.ExpectAsync("joined");
+        await using var mover = await _server.ConnectJsonAsync("name=m0&room=ghost-names");
+        await mover.ExpectAsync("welcome");
+        await mover.ExpectAsync("joined");
+
+        for (int i = 0; i < rounds; i++)
+        {
+            await mover.SendJsonAsync(new { type = "leave", room = "ghost-names" });
+            await mover.SendJsonAsync(new { type = "join", room = "ghost-names" });
+            await mover.SendJsonAsync(new { type = "nick", name = $"m{i + 1}" });
+        }
+
+        for (int i = 0; i < rounds; i++)
+        {
+            await mover.WaitForAsync("nick");
+        }
+
+        // history is answered by the room after everything the mover posted before it; who then reads the membership.
+        await watcher.SendJsonAsync(new { type = "history", room = "ghost-names", limit = 1 });
+        await watcher.WaitForAsync("history");
+        await watcher.SendJsonAsync(new { type = "who", room = "ghost-names" });
+        var members = (await watcher.WaitForAsync("members"))["members"]!.AsArray().Select(n => (string?)n).ToArray();
+        Assert.Equal(new[] { $"m{rounds}", "watcher" }, members);
+    }
+
+    [Fact]
     public async Task Joining_and_leaving_an_empty_room_fast_leaves_no_ghost_member()
     {
         // An empty room without history retires after every leave, while the next join is already on its way:

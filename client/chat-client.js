@@ -276,7 +276,12 @@ export class ChatClient {
 
     const rooms = [...this.conversations.values()].filter(c => c.isRoom);
     // Only the first connection joins the start rooms; later ones rejoin what the person has.
-    for (const room of this.#initialRooms) this.#sendRequest({ type: 'join', room }, { kind: 'join', room });
+    for (const room of this.#initialRooms) {
+      // The conversation exists from the request on, so the rooms keep the order the person joined them in:
+      // replies from different rooms come back in no set order.
+      this.#roomConversation(room);
+      this.#sendRequest({ type: 'join', room }, { kind: 'join', room });
+    }
     this.#initialRooms = [];
     for (const conversation of rooms) {
       conversation.joined = false;

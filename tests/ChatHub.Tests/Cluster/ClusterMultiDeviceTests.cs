@@ -71,6 +71,64 @@ public sealed class ClusterMultiDeviceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Devices_on_two_nodes_share_the_name_each_get_every_dm_and_are_one_member_until_the_last_goes()
+    {
+        await using var bob = await ConnectAsync(0, "bob", "room=both");
+        await bob.ExpectAsync("welcome");
+        await bob.ExpectAsync("joined");
+        var phone = await ConnectAsync(0, "ann", "room=both");
+        Assert.Equal("ann", await phone.ReadWelcomeNameAsync());
+        await phone.ExpectAsync("joined");
+        Assert.Equal(("join", "ann"), Presence(await bob.ExpectAsync("presence")));
+        var laptop = await ConnectAsync(1, "ann", "room=both");
+        Assert.Equal("ann", await laptop.ReadWelcomeNameAsync());
+        Assert.Equal(["ann", "bob"], (await laptop.ExpectAsync("joined"))["members"]!.AsArray().Select(m => (string)m!).Order(StringComparer.Ordinal));
+
+        // A DM from node 0, where a device of ann is too, still reaches her device on node 1.
+        await bob.SendJsonAsync(new { type = "dm", to = "ann", text = "to every device", @ref = "d1" });
+        Assert.Equal("to every device", (string?)(await phone.ExpectAsync("dm"))["text"]);
+        Assert.Equal("to every device", (string?)(await laptop.ExpectAsync("dm"))["text"]);
+        // The laptop's join made no second presence: bob's next frames are his own DM and its ack.
+        Assert.Equal("to every device", (string?)(await bob.ExpectAsync("dm"))["text"]);
+        Assert.Equal("d1", (string?)(await bob.ExpectAsync("ack"))["ref"]);
+
+        // The phone goes: node 1 still holds the name, and ann is still in the room.
+        await phone.DisposeAsync();
+        await bob.SendJsonAsync(new { type = "dm", to = "ann", text = "still there?", @ref = "d2" });
+        Assert.Equal("still there?", (string?)(await laptop.ExpectAsync("dm"))["text"]);
+        Assert.Equal("still there?", (string?)(await bob.ExpectAsync("dm"))["text"]);
+        Assert.Equal("d2", (string?)(await bob.ExpectAsync("ack"))["ref"]);
+
+        // The last device goes: ann leaves the room and the name is free on every node.
+        await laptop.DisposeAsync();
+        Assert.Equal(("leave", "ann"), Presence(await bob.ExpectAsync("presence")));
+        await bob.SendJsonAsync(new { type = "dm", to = "ann", text = "gone?", @ref = "d3" });
+        var error = await bob.ExpectAsync("error");
+        Assert.Equal(("no_such_user", "d3"), ((string?)error["code"], (string?)error["ref"]));
+    }
+
+    [Fact]
+    public async Task A_token_users_device_finding_the_name_held_without_a_token_on_another_node_is_told_and_closed()
+    {
+        // A node without tokens in the same cluster (a misconfiguration): its connections hold names alone.
+        await using var open = await TestServer.StartAsync($"Redis={_redis.Configuration}");
+        await using var impostor = await open.ConnectJsonAsync("name=ann");
+        Assert.Equal("ann", await impostor.ReadWelcomeNameAsync());
+
+        await using var device = await ConnectAsync(0, "ann");
+        Assert.Equal("ann", await device.ReadWelcomeNameAsync());
+        Assert.Equal("name_taken", (string?)(await device.ExpectAsync("error"))["code"]);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, await device.ReceiveCloseAsync());
+
+        // The holder keeps its name.
+        await using var bob = await ConnectAsync(1, "bob");
+        await bob.ExpectAsync("welcome");
+        await bob.SendJsonAsync(new { type = "dm", to = "ann", text = "who are you?", @ref = "d1" });
+        Assert.Equal("who are you?", (string?)(await impostor.ExpectAsync("dm"))["text"]);
+        Assert.Equal("d1", (string?)(await bob.WaitForAsync("ack"))["ref"]);
+    }
+
+    [Fact]
     public async Task A_device_cannot_take_another_name_and_the_user_stays_one_member_cluster_wide()
     {
         await using var bob = await ConnectAsync(1, "bob", "room=nick");

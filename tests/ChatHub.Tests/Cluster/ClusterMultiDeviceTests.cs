@@ -1,4 +1,7 @@
+using System.Net;
+using ChatHub.Server.Backplane;
 using ChatHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatHub.Tests.Cluster;
 
@@ -129,6 +132,38 @@ public sealed class ClusterMultiDeviceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_user_connecting_while_redis_is_away_keeps_the_name_and_it_is_claimed_when_redis_is_back()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await ClusterNodes.StartAsync(2, redis.Configuration, _tokens.ServerSettings("Cluster:OperationTimeout=00:00:01"));
+        await redis.KillAsync();
+        using var http = new HttpClient { BaseAddress = cluster[0].BaseAddress };
+        await WaitForStatusAsync(http, HttpStatusCode.ServiceUnavailable);
+
+        // The token says who this is: no guest name and no error, although the name could not be claimed in Redis.
+        await using var phone = await cluster[0].ConnectJsonAsync($"token={_tokens.Hs256("ann")}");
+        Assert.Equal("ann", await phone.ReadWelcomeNameAsync());
+        await phone.SendJsonAsync(new { type = "ping" });
+        await phone.ExpectAsync("pong");
+
+        await redis.StartAgainAsync();
+        // The resync after the link comes back has no event a client sees: poll Redis's record of the name, within a bound.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await redis.CliAsync("HGET", "chathub:name:ann", NodeOf(cluster[0]))).StartsWith('1'))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the name was never claimed in Redis after it came back");
+            await Task.Delay(50);
+        }
+
+        // So a DM from another node finds the device.
+        await using var bob = await cluster[1].ConnectJsonAsync($"token={_tokens.Hs256("bob")}");
+        await bob.ExpectAsync("welcome");
+        await bob.SendJsonAsync(new { type = "dm", to = "ann", text = "back?", @ref = "d1" });
+        Assert.Equal("back?", (string?)(await phone.ExpectAsync("dm"))["text"]);
+        Assert.Equal("d1", (string?)(await bob.WaitForAsync("ack"))["ref"]);
+    }
+
+    [Fact]
     public async Task A_device_cannot_take_another_name_and_the_user_stays_one_member_cluster_wide()
     {
         await using var bob = await ConnectAsync(1, "bob", "room=nick");
@@ -158,6 +193,19 @@ public sealed class ClusterMultiDeviceTests : IAsyncLifetime
         await laptop.SendJsonAsync(new { type = "leave", room = "nick" });
         await laptop.WaitForAsync("left"); // after its own message and ack
         Assert.Equal(("leave", "dan"), Presence(await bob.ExpectAsync("presence")));
+    }
+
+    private static string NodeOf(TestServer server) => server.App.Services.GetRequiredService<NodeIdentity>().Id;
+
+    private static async Task WaitForStatusAsync(HttpClient http, HttpStatusCode status)
+    {
+        // Readiness has no event to await: poll it, briefly, within a bound.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await http.GetAsync("/readyz")).StatusCode != status)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"/readyz never answered {(int)status}");
+            await Task.Delay(50);
+        }
     }
 
     private static (string Event, string Name) Presence(System.Text.Json.Nodes.JsonObject frame) =>

@@ -155,6 +155,13 @@ public sealed class ClusterMultiDeviceTests : IAsyncLifetime
             await Task.Delay(50);
         }
 
+        // Nor has the node's re-subscription to its DM channel (a DM published before it is lost, as pub/sub is).
+        while ((await redis.CliAsync("PUBSUB", "NUMSUB", "chathub:node:" + NodeOf(cluster[0]))).Split('\n')[^1].Trim() == "0")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the node never subscribed to its DM channel again");
+            await Task.Delay(50);
+        }
+
         // So a DM from another node finds the device.
         await using var bob = await cluster[1].ConnectJsonAsync($"token={_tokens.Hs256("bob")}");
         await bob.ExpectAsync("welcome");

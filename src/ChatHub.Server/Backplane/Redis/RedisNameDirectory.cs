@@ -28,18 +28,25 @@ internal sealed partial class RedisNameDirectory : INameDirectory
     }
 
     /// <summary>
-    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). A shard that
-    /// cannot be reached now is retried in the background; StackExchange.Redis re-subscribes after reconnects.
+    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). Completes when
+    /// each shard's first attempt is over, so a node that starts with Redis up listens before it takes connections
+    /// (a DM published to a node not yet subscribed is lost). A shard that cannot be reached now is retried in the
+    /// background; StackExchange.Redis re-subscribes after reconnects.
     /// </summary>
-    public void Start()
+    public Task StartAsync()
     {
+        var firstAttempts = new Task[_shards.Count];
         for (int shard = 0; shard < _shards.Count; shard++)
         {
-            _ = SubscribeAsync(shard);
+            var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            firstAttempts[shard] = first.Task;
+            _ = SubscribeAsync(shard, first);
         }
+
+        return Task.WhenAll(firstAttempts);
     }
 
-    private async Task SubscribeAsync(int shard)
+    private async Task SubscribeAsync(int shard, TaskCompletionSource firstAttempt)
     {
         while (true)
         {
@@ -47,11 +54,13 @@ internal sealed partial class RedisNameDirectory : INameDirectory
             {
                 var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
                 queue.OnMessage(message => Receive(message.Message));
+                firstAttempt.TrySetResult();
                 return;
             }
             catch (Exception e)
             {
                 LogSubscribeFailed(_logger, e, shard);
+                firstAttempt.TrySetResult();
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
         }

@@ -18,11 +18,6 @@ internal sealed partial class ConnectionRunner(
     ILogger<ConnectionRunner> logger)
 {
     /// <summary>
-    /// Test seam until names come from verified tokens: decides which connections share their name (one user on
-    /// several devices). Null in the server, where no connection shares.
-    /// </summary>
-    internal Func<ConnectRequest, bool>? ShareNameHook { get; set; }
-
     /// .NET's own framing over our stream. With a keep-alive timeout the WebSocket sends a ping every interval and
     /// aborts itself when no pong follows within the timeout: a vanished peer ends its connection. Without one it
     /// sends an unsolicited pong that awaits nothing (keeps proxies open, finds nobody dead).
@@ -44,7 +39,7 @@ internal sealed partial class ConnectionRunner(
         var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context)
         {
             // A verified token's user may hold several connections; without tokens names stay one per connection.
-            SharesName = connect.Identity is not null || (ShareNameHook?.Invoke(connect) ?? false),
+            SharesName = connect.Identity is not null,
             Identity = connect.Identity,
         };
         connections.Add(connection);

@@ -35,6 +35,7 @@ internal sealed partial class RequestDispatcher(
     public async Task OnConnectedAsync(ChatConnection connection, string? requestedName, IReadOnlyList<string> requestedRooms)
     {
         ErrorEvent? nameError = null;
+        bool refused = false;
         if (connection.Identity is { } identity)
         {
             // The token says who this is; name= may only repeat it. Devices of one user share the name (SharesName).
@@ -43,10 +44,17 @@ internal sealed partial class RequestDispatcher(
                 nameError = new ErrorEvent(ErrorCodes.InvalidName, $"your token names you {identity.Name}", null);
             }
 
-            // Every connection of a token's user shares the name (SharesName), so the claim cannot be taken from it;
-            // while the shared store is away it is re-asserted when the store returns.
-            await names.TryClaimAsync(identity.Name, connection);
+            // Every connection of a token's user shares the name (SharesName), on any node, so only a connection
+            // without a token can hold it against the user: a node without tokens in the same cluster. Then this
+            // connection cannot be anybody, and is told so and closed. While the shared store is away the name is
+            // kept on this node and claimed there when the store returns.
             connection.Name = identity.Name;
+            if (await names.TryClaimAsync(identity.Name, connection) == ClaimOutcome.Taken)
+            {
+                LogNameHeldWithoutToken(logger, connection.Id, identity.Name);
+                nameError = new ErrorEvent(ErrorCodes.NameTaken, $"{identity.Name} is held by a connection without a token on another node", null);
+                refused = true;
+            }
         }
         else if (requestedName is not null && !Identifiers.IsValidName(requestedName))
         {
@@ -72,6 +80,12 @@ internal sealed partial class RequestDispatcher(
         if (nameError is not null)
         {
             connection.Send(nameError);
+        }
+
+        if (refused)
+        {
+            connection.BeginClose(CloseCodes.Abuse, "name held without a token"); // 1008, policy violation: nothing else to be
+            return;
         }
 
         foreach (string room in requestedRooms)
@@ -601,6 +615,9 @@ internal sealed partial class RequestDispatcher(
     private static partial void LogRenewFailed(ILogger logger, Exception exception, long connectionId);
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Request} request failed in the shared store")]
     private static partial void LogBackplaneFailed(ILogger logger, Exception exception, string request);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: its token's name {Name} is held by a connection without a token on another node; closing with 1008")]
+    private static partial void LogNameHeldWithoutToken(ILogger logger, long connectionId, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} ({Name}) ignores the rate limit: closing with 1008")]
     private static partial void LogAbuse(ILogger logger, long connectionId, string name);

@@ -124,6 +124,30 @@ public abstract class BackplaneContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connection_renaming_away_from_a_name_with_other_connections_is_the_new_names_join_and_the_old_leaves_with_its_last()
+    {
+        // A user on two devices (connections 1 and 2 of dan); device 2 takes another name while dan stays on device 1.
+        var sink = new RecordingSink();
+        await Bus.SubscribeAsync("devices", sink, CancellationToken.None);
+        await Membership.JoinAsync("devices", "dan", 1, CancellationToken.None);
+        await Membership.JoinAsync("devices", "dan", 2, CancellationToken.None);
+        Assert.True((await Membership.RenameAsync("devices", "dan", "eve", 2, CancellationToken.None)).Changed);
+        Assert.Equal(["dan", "eve"], (await Membership.MembersAsync("devices", CancellationToken.None)).Order(StringComparer.Ordinal));
+        Assert.True((await Membership.LeaveAsync("devices", "dan", 1, CancellationToken.None)).Changed);
+        Assert.Equal(["eve"], await Membership.MembersAsync("devices", CancellationToken.None));
+
+        var expected = new[] { ("join", "dan", (string?)null, 1), ("join", "eve", null, 2), ("leave", "dan", null, 1) };
+        foreach (var (kind, name, to, members) in expected)
+        {
+            var change = await sink.Presence.Reader.ReadAsync().AsTask().WaitAsync(WsClient.Timeout);
+            Assert.Equal((kind, name, to, members), (change.Kind, change.Name, change.To, change.Members));
+        }
+
+        Assert.False(sink.Presence.Reader.TryRead(out _));
+        Bus.Unsubscribe("devices", sink);
+    }
+
+    [Fact]
     public async Task The_room_list_is_paged_by_name_over_rooms_with_history_and_rooms_with_members()
     {
         var answers = new RecordingCallback();

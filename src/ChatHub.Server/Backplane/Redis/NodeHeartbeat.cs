@@ -24,7 +24,7 @@ internal sealed partial class NodeHeartbeat(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        names.Start();
+        await names.StartAsync();
         shards.Restored += shard => _ = ResyncAsync(shard);
         await base.StartAsync(cancellationToken);
     }

@@ -34,7 +34,10 @@ internal static class RedisKeys
     /// <summary>SET (per shard): rooms that exist there (members or history).</summary>
     public static RedisKey Rooms => $"{Prefix}rooms";
 
-    /// <summary>STRING: <c>node|Name</c> of the holder of a name (by its lower-case form).</summary>
+    /// <summary>
+    /// HASH node → <c>1Name</c> / <c>0Name</c> (sharing or not) of the nodes holding a name (by its lower-case form):
+    /// one field, or several for a token user's devices on several nodes.
+    /// </summary>
     public static RedisKey Name(string lowerName) => $"{Prefix}name:{lowerName}";
 
     /// <summary>ZSET (per shard): node → when its heartbeat runs out (Redis time, ms).</summary>

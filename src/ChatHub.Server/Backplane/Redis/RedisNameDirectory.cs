@@ -7,8 +7,9 @@ namespace ChatHub.Server.Backplane.Redis;
 
 /// <summary>
 /// Names unique across the cluster: a claim is local first (this node's connections), then in Redis on the
-/// name's shard (<see cref="RedisScripts.Claim"/>, atomic). A DM to a name held here goes straight to it; any
-/// other goes through <see cref="RedisScripts.Direct"/>, which publishes it on the holder's node channel.
+/// name's shard (<see cref="RedisScripts.Claim"/>, atomic). Redis records which nodes hold a name: one, or several
+/// for a token user's devices connected to several nodes (all sharing). A DM goes straight to this node's holders;
+/// <see cref="RedisScripts.Direct"/> publishes it on the node channel of every other holding node.
 /// </summary>
 internal sealed partial class RedisNameDirectory : INameDirectory
 {
@@ -27,18 +28,25 @@ internal sealed partial class RedisNameDirectory : INameDirectory
     }
 
     /// <summary>
-    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). A shard that
-    /// cannot be reached now is retried in the background; StackExchange.Redis re-subscribes after reconnects.
+    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). Completes when
+    /// each shard's first attempt is over, so a node that starts with Redis up listens before it takes connections
+    /// (a DM published to a node not yet subscribed is lost). A shard that cannot be reached now is retried in the
+    /// background; StackExchange.Redis re-subscribes after reconnects.
     /// </summary>
-    public void Start()
+    public Task StartAsync()
     {
+        var firstAttempts = new Task[_shards.Count];
         for (int shard = 0; shard < _shards.Count; shard++)
         {
-            _ = SubscribeAsync(shard);
+            var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            firstAttempts[shard] = first.Task;
+            _ = SubscribeAsync(shard, first);
         }
+
+        return Task.WhenAll(firstAttempts);
     }
 
-    private async Task SubscribeAsync(int shard)
+    private async Task SubscribeAsync(int shard, TaskCompletionSource firstAttempt)
     {
         while (true)
         {
@@ -46,11 +54,13 @@ internal sealed partial class RedisNameDirectory : INameDirectory
             {
                 var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
                 queue.OnMessage(message => Receive(message.Message));
+                firstAttempt.TrySetResult();
                 return;
             }
             catch (Exception e)
             {
                 LogSubscribeFailed(_logger, e, shard);
+                firstAttempt.TrySetResult();
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
         }
@@ -71,14 +81,13 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
         if (heldHere.Length > 0)
         {
-            // Another device of the same user holds it on this node, so this node holds it in Redis already. (A
-            // user's devices share a name only on one node: another node's claim finds it taken.)
+            // Another device of the same user holds it on this node, so this node holds it in Redis already.
             return ClaimOutcome.Claimed;
         }
 
         try
         {
-            if (await ClaimInRedisAsync(name))
+            if (await ClaimInRedisAsync(name, owner.SharesName))
             {
                 return ClaimOutcome.Claimed;
             }
@@ -89,7 +98,13 @@ internal sealed partial class RedisNameDirectory : INameDirectory
         catch (Exception e)
         {
             LogClaimFailed(_logger, e, name);
-            _local.Release(name, owner);
+            // A token user's name is the token's whatever Redis says: it keeps the name here, and the resync when
+            // Redis is back claims it there (as for a guest). Any other claimant waits and picks it again.
+            if (!owner.SharesName)
+            {
+                _local.Release(name, owner);
+            }
+
             return ClaimOutcome.Unavailable;
         }
     }
@@ -134,35 +149,37 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
     public async ValueTask<DirectDelivery> SendDirectAsync(DmEvent dm)
     {
-        if (_local.DeliverLocally(dm) is { Recipient: not null } here)
+        var here = _local.DeliverLocally(dm);
+        if (here.Local is [{ SharesName: false }, ..])
+        {
+            return here; // held here by a connection that does not share: no other node can hold it
+        }
+
+        // Nobody here, or a token user who may have devices on other nodes too: every other holding node gets it.
+        string lower = dm.To.ToLowerInvariant();
+        var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Direct,
+            [RedisKeys.Name(lower)], [NodeChannelPrefix, BusPayload.Direct(dm), _node.Id]);
+        if (result.IsNull)
         {
             return here;
         }
 
-        string lower = dm.To.ToLowerInvariant();
-        var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Direct,
-            [RedisKeys.Name(lower)], [NodeChannelPrefix, BusPayload.Direct(dm)]);
-        if (result.IsNull)
-        {
-            return DirectDelivery.Nobody;
-        }
-
-        // Published to the holder's node: whether its connections queued it is not known here.
-        string holder = (string)result!;
-        return new DirectDelivery(holder[(holder.IndexOf('|') + 1)..], 1, []);
+        // Published to each holding node: whether its connections queued it is not known here, so each counts one.
+        var answer = (RedisResult[])result!;
+        return new DirectDelivery(here.Recipient ?? (string)answer[0]!, here.Queued + (int)answer[1], here.Local);
     }
 
     /// <summary>After Redis was away: makes the shard's record of this node's names match what it holds.</summary>
     public async Task ResyncAsync(int shard)
     {
         var values = new List<RedisValue> { _node.Id, "chathub:" };
-        foreach (var (name, _) in _local.All)
+        foreach (var (name, holder) in _local.All)
         {
             string lower = name.ToLowerInvariant();
             if (_shards.ForName(lower) == shard)
             {
                 values.Add(lower);
-                values.Add($"{_node.Id}|{name}");
+                values.Add(HolderValue(name, holder.SharesName));
             }
         }
 
@@ -174,13 +191,16 @@ internal sealed partial class RedisNameDirectory : INameDirectory
         }
     }
 
-    private async Task<bool> ClaimInRedisAsync(string name)
+    private async Task<bool> ClaimInRedisAsync(string name, bool shares)
     {
         string lower = name.ToLowerInvariant();
         var result = await _shards.Database(_shards.ForName(lower)).ScriptEvaluateAsync(RedisScripts.Claim,
-            [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [$"{_node.Id}|{name}", _node.Id, lower]);
+            [RedisKeys.Name(lower), RedisKeys.NodeNames(_node.Id)], [_node.Id, HolderValue(name, shares), lower]);
         return (long)result == 1;
     }
+
+    /// <summary>A node's entry in a name's hash: whether its holders share the name, then the name as they hold it.</summary>
+    private static string HolderValue(string name, bool shares) => (shares ? "1" : "0") + name;
 
     private async Task ReleaseInRedisAsync(string name)
     {

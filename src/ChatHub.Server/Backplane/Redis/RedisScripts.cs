@@ -81,30 +81,46 @@ internal static class RedisScripts
         return out
         """;
 
-    /// <summary>Claims a name unless another node holds it. KEYS: name, node names. ARGV: 'node|Name', node, lower name.</summary>
+    /// <summary>
+    /// Claims a name for this node unless another node holds it, or both this claim and every other holder share it
+    /// (devices of one token user: the holder value starts with '1'). KEYS: name, node names.
+    /// ARGV: node, holder value ('1Name' sharing, '0Name' not), lower name.
+    /// </summary>
     public const string Claim = """
-        local v = redis.call('GET', KEYS[1])
-        if v and string.sub(v, 1, #ARGV[2] + 1) ~= ARGV[2] .. '|' then return 0 end
-        redis.call('SET', KEYS[1], ARGV[1])
+        local sharing = string.sub(ARGV[2], 1, 1) == '1'
+        local held = redis.call('HGETALL', KEYS[1])
+        for i = 1, #held, 2 do
+          if held[i] ~= ARGV[1] and not (sharing and string.sub(held[i + 1], 1, 1) == '1') then return 0 end
+        end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[3])
         return 1
         """;
 
-    /// <summary>Frees a name if this node holds it. KEYS: name, node names. ARGV: node, lower name.</summary>
+    /// <summary>Frees this node's hold on a name (other nodes' holds stay). KEYS: name, node names. ARGV: node, lower name.</summary>
     public const string Release = """
-        local v = redis.call('GET', KEYS[1])
-        if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[1]) end
+        redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('SREM', KEYS[2], ARGV[2])
         return 1
         """;
 
-    /// <summary>Routes a DM to the node holding the name; returns 'node|Name' or nil. KEYS: name. ARGV: node channel prefix, payload.</summary>
+    /// <summary>
+    /// Routes a DM to every node holding the name but the sender's own (which delivered it already); returns
+    /// {Name, nodes published to}, or nil when no other node holds it. KEYS: name. ARGV: node channel prefix, payload, sender's node.
+    /// </summary>
     public const string Direct = """
-        local v = redis.call('GET', KEYS[1])
-        if not v then return false end
-        local node = string.match(v, '^([^|]*)|')
-        redis.call('PUBLISH', ARGV[1] .. node, ARGV[2])
-        return v
+        local held = redis.call('HGETALL', KEYS[1])
+        local name = false
+        local sent = 0
+        for i = 1, #held, 2 do
+          if held[i] ~= ARGV[3] then
+            name = string.sub(held[i + 1], 2)
+            redis.call('PUBLISH', ARGV[1] .. held[i], ARGV[2])
+            sent = sent + 1
+          end
+        end
+        if not name then return false end
+        return {name, sent}
         """;
 
     /// <summary>
@@ -121,9 +137,7 @@ internal static class RedisScripts
         for _, d in ipairs(dead) do
           local namesKey = p .. 'node:' .. d .. ':names'
           for _, lower in ipairs(redis.call('SMEMBERS', namesKey)) do
-            local k = p .. 'name:' .. lower
-            local v = redis.call('GET', k)
-            if v and string.sub(v, 1, #d + 1) == d .. '|' then redis.call('DEL', k) end
+            redis.call('HDEL', p .. 'name:' .. lower, d)
           end
           redis.call('DEL', namesKey)
           local roomsKey = p .. 'node:' .. d .. ':rooms'
@@ -151,29 +165,32 @@ internal static class RedisScripts
 
     /// <summary>
     /// Makes this shard's record of the node's names what the node really holds (after Redis was away): drops
-    /// names it no longer holds, re-claims the rest, returns those another node took meanwhile.
-    /// KEYS: node names. ARGV: node, key prefix, then lower name, 'node|Name' pairs.
+    /// names it no longer holds, re-claims the rest (by <see cref="Claim"/>'s rule), returns those another node took
+    /// meanwhile. KEYS: node names. ARGV: node, key prefix, then lower name, holder value ('1Name' / '0Name') pairs.
     /// </summary>
     public const string ResyncNames = """
         local held = {}
         for i = 3, #ARGV, 2 do held[ARGV[i]] = ARGV[i + 1] end
-        local mine = ARGV[1] .. '|'
         for _, lower in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           if not held[lower] then
-            local k = ARGV[2] .. 'name:' .. lower
-            local v = redis.call('GET', k)
-            if v and string.sub(v, 1, #mine) == mine then redis.call('DEL', k) end
+            redis.call('HDEL', ARGV[2] .. 'name:' .. lower, ARGV[1])
             redis.call('SREM', KEYS[1], lower)
           end
         end
         local lost = {}
         for lower, value in pairs(held) do
           local k = ARGV[2] .. 'name:' .. lower
-          local v = redis.call('GET', k)
-          if v and string.sub(v, 1, #mine) ~= mine then
+          local sharing = string.sub(value, 1, 1) == '1'
+          local taken = false
+          local others = redis.call('HGETALL', k)
+          for i = 1, #others, 2 do
+            if others[i] ~= ARGV[1] and not (sharing and string.sub(others[i + 1], 1, 1) == '1') then taken = true end
+          end
+          if taken then
+            redis.call('HDEL', k, ARGV[1])
             table.insert(lost, lower)
           else
-            redis.call('SET', k, value)
+            redis.call('HSET', k, ARGV[1], value)
             redis.call('SADD', KEYS[1], lower)
           end
         end

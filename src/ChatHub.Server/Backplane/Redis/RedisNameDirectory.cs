@@ -212,7 +212,7 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
             // A connection of this node may have claimed the name again while the release was on its way: its claim
             // found the name still this node's and succeeded, and the release then freed it. Claim it back.
-            if (_local.FindLocal(name).Length > 0 && !await ClaimInRedisAsync(name))
+            if (_local.FindLocal(name) is [var holder, ..] && !await ClaimInRedisAsync(name, holder.SharesName))
             {
                 LogNameTakenBetween(_logger, name);
             }

@@ -30,9 +30,6 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     /// <summary>Messages held behind a gap before the log is read even while this node's own appends are out.</summary>
     private const int MaxHeldBeforeFill = 32;
 
-    /// <summary>How long a message that an append's answer brought past a gap waits for the bus before the log is read.</summary>
-    private static readonly TimeSpan HeldFillDelay = TimeSpan.FromMilliseconds(500);
-
     // The store may be away for a moment (locked, a table being migrated, Redis failing over): requests wait in
     // the bounded mailbox meanwhile, and hear unavailable only after these.
     private static readonly TimeSpan[] StartRetries =
@@ -64,7 +61,6 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     private int _inFlight;
     private int _appending;
     private bool _filling;
-    private bool _heldCheckPending;
     private int _started;
     private bool _retired;
     private int _queued; // commands posted and not yet taken; the log's, bus's and membership's answers are not counted
@@ -254,7 +250,6 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             case HistoryOfRoom history: SendHistory(history); break;
             case GapRead read: OnGapRead(read); break;
             case CatchUp: StartFill(); break;
-            case HeldCheck: OnHeldCheck(); break;
             case MembershipSettled: _inFlight--; break;
         }
     }
@@ -304,7 +299,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         {
             // The append's answer may come before the bus brings the message (or instead of it, if the publish
             // was lost): it is the same message, so deliver it from here.
-            Arrive(request.ToMessage(result.Seq), answered: true);
+            Arrive(request.ToMessage(result.Seq));
         }
 
         if (result.Seq <= _lastDelivered)
@@ -319,7 +314,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
         if (_appending == 0 && _early is { Count: > 0 })
         {
-            CheckHeldLater();
+            StartFill();
         }
     }
 
@@ -351,7 +346,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     }
 
     /// <summary>Delivers in seq order; a message past a gap waits while the gap is read from the log.</summary>
-    private void Arrive(ChatMessage message, bool answered = false)
+    private void Arrive(ChatMessage message)
     {
         if (message.Seq <= _lastDelivered)
         {
@@ -368,52 +363,8 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         var early = _early ??= new SortedDictionary<long, ChatMessage>();
         early.TryAdd(message.Seq, message);
         // Answers to this node's own appends come back in any order and close most gaps by themselves; the log
-        // is read for a gap the bus shows once they are all in, for one an answer shows that the bus has not
-        // closed within HeldFillDelay, or for any that holds back too much meanwhile.
-        if (early.Count >= MaxHeldBeforeFill)
-        {
-            StartFill();
-        }
-        else if (answered)
-        {
-            // The append's answer came ahead of the bus. Every seq below it was published before it, on the same
-            // channel, in order: the bus is bringing them, so this is no sign of a lost publish. Reading the log
-            // here (as this did on every such answer) cost a round trip and the parse of everything after the
-            // last delivered seq for nothing, and the more a node lagged the more it read. Only if they do not
-            // come is the log read.
-            CheckHeldLater();
-        }
-        else if (_appending == 0)
-        {
-            StartFill();
-        }
-    }
-
-    /// <summary>
-    /// Reads the log after <see cref="HeldFillDelay"/> if a message is still held then (a publish was lost after
-    /// all); one check at a time per room.
-    /// </summary>
-    private void CheckHeldLater()
-    {
-        if (_heldCheckPending)
-        {
-            return;
-        }
-
-        _heldCheckPending = true;
-        _ = CheckHeldAsync();
-    }
-
-    private async Task CheckHeldAsync()
-    {
-        await Task.Delay(HeldFillDelay, _services.Clock);
-        _mailbox.Writer.TryWrite(HeldCheck.Instance);
-    }
-
-    private void OnHeldCheck()
-    {
-        _heldCheckPending = false;
-        if (_early is { Count: > 0 })
+        // is read only for a gap that is left once they are all in (or that holds back too much meanwhile).
+        if (_appending == 0 || early.Count >= MaxHeldBeforeFill)
         {
             StartFill();
         }

@@ -115,9 +115,3 @@ internal sealed class CatchUp : RoomCommand
 {
     public static readonly CatchUp Instance = new();
 }
-
-/// <summary>Time to see whether a message an append's answer brought past a gap is still held.</summary>
-internal sealed class HeldCheck : RoomCommand
-{
-    public static readonly HeldCheck Instance = new();
-}

@@ -37,7 +37,8 @@ public static class RawUpgrade
         return status;
     }
 
-    private static async Task<string> ReadHeadAsync(TcpClient tcp)
+    /// <summary>Reads up to and including the blank line that ends a response head.</summary>
+    public static async Task<string> ReadHeadAsync(TcpClient tcp)
     {
         using var cts = new CancellationTokenSource(WsClient.Timeout);
         var head = new StringBuilder();

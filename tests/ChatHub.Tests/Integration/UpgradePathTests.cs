@@ -21,7 +21,7 @@ public sealed class UpgradePathTests
         await using var server = await TestServer.StartAsync();
         using var tcp = await ConnectAsync(server);
         await SendAsync(tcp, Upgrade);
-        string head = await ReadHeadAsync(tcp);
+        string head = await RawUpgrade.ReadHeadAsync(tcp);
         Assert.StartsWith("HTTP/1.1 101 Switching Protocols\r\n", head);
         Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", head); // RFC 6455's own example
         Assert.DoesNotContain("Date:", head);
@@ -38,7 +38,7 @@ public sealed class UpgradePathTests
                 await SendAsync(tcp, c.ToString());
             }
 
-            Assert.StartsWith("HTTP/1.1 101", await ReadHeadAsync(tcp));
+            Assert.StartsWith("HTTP/1.1 101", await RawUpgrade.ReadHeadAsync(tcp));
         }
 
         using (var tcp = await ConnectAsync(server))
@@ -48,7 +48,7 @@ public sealed class UpgradePathTests
                 await SendAsync(tcp, c.ToString());
             }
 
-            Assert.StartsWith("HTTP/1.1 200 OK", await ReadHeadAsync(tcp));
+            Assert.StartsWith("HTTP/1.1 200 OK", await RawUpgrade.ReadHeadAsync(tcp));
         }
     }
 
@@ -58,12 +58,12 @@ public sealed class UpgradePathTests
         await using var server = await TestServer.StartAsync();
         using var tcp = await ConnectAsync(server);
         await SendAsync(tcp, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-        string first = await ReadHeadAsync(tcp);
+        string first = await RawUpgrade.ReadHeadAsync(tcp);
         Assert.StartsWith("HTTP/1.1 200 OK", first);
         await ReadBodyAsync(tcp, first);
 
         await SendAsync(tcp, Upgrade);
-        string second = await ReadHeadAsync(tcp);
+        string second = await RawUpgrade.ReadHeadAsync(tcp);
         Assert.StartsWith("HTTP/1.1 101", second);
         Assert.Contains("Date:", second);
     }
@@ -79,7 +79,7 @@ public sealed class UpgradePathTests
         await using var server = await TestServer.StartAsync();
         using var tcp = await ConnectAsync(server);
         await SendAsync(tcp, request);
-        Assert.StartsWith($"HTTP/1.1 {status} ", await ReadHeadAsync(tcp));
+        Assert.StartsWith($"HTTP/1.1 {status} ", await RawUpgrade.ReadHeadAsync(tcp));
     }
 
     [Theory]
@@ -109,25 +109,6 @@ public sealed class UpgradePathTests
     }
 
     private static Task SendAsync(TcpClient tcp, string text) => tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
-
-    /// <summary>Reads up to and including the blank line that ends a response head.</summary>
-    private static async Task<string> ReadHeadAsync(TcpClient tcp)
-    {
-        using var cts = new CancellationTokenSource(WsClient.Timeout);
-        var head = new StringBuilder();
-        var one = new byte[1];
-        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-        {
-            if (await tcp.GetStream().ReadAsync(one, cts.Token) == 0)
-            {
-                break;
-            }
-
-            head.Append((char)one[0]);
-        }
-
-        return head.ToString();
-    }
 
     /// <summary>Reads the body that follows <paramref name="head"/>: by Content-Length, or chunked to its last chunk.</summary>
     private static async Task ReadBodyAsync(TcpClient tcp, string head)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using System.Threading.RateLimiting;
 using ChatHub.Server.Protocol;
 using ChatHub.Server.Security;
@@ -9,18 +8,20 @@ using ChatHub.Server.Security;
 namespace ChatHub.Server.Connections;
 
 /// <summary>
-/// One WebSocket client: an async read loop that parses and dispatches frames, and an async write loop that
-/// drains a bounded outbox and sends every queued frame before one flush. Rooms and other connections only ever
-/// call <see cref="TrySendFrame"/>, which never waits: a full outbox means the client reads too slowly, and it is
-/// closed with 1013 rather than slowing its rooms or growing without bound. The outbox is bounded twice: in frames
+/// One WebSocket client: an async read loop that parses and dispatches frames, and a drain that sends every
+/// frame of a bounded <see cref="Outbox"/> before one flush. The drain exists only while there is something to
+/// send: the frame that finds the outbox idle starts it on the thread pool (this object is the work item), so an
+/// idle connection holds no suspended write loop. Rooms and other connections only ever call
+/// <see cref="TrySendFrame"/>, which never waits: a full outbox means the client reads too slowly, and it is closed
+/// with 1013 rather than slowing its rooms or growing without bound. The outbox is bounded twice: in frames
 /// (<c>Limits:OutboxCapacity</c>) and in bytes (<c>Limits:OutboxBytes</c>), since a few large frames (a
 /// <c>joined</c> with a full history) hold far more memory than many chat lines.
 /// </summary>
-internal sealed partial class ChatConnection
+internal sealed partial class ChatConnection : IThreadPoolWorkItem
 {
     private readonly WebSocket _socket;
     private readonly IBatchingTransport _transport;
-    private readonly Channel<OutboxFrame> _outbox;
+    private readonly Outbox _outbox;
     private readonly ConnectionServices _context;
     private readonly TimeSpan _closeTimeout;
     private readonly Action _abortTransport;
@@ -32,7 +33,9 @@ internal sealed partial class ChatConnection
     private bool _closeFrameSent;
     private int _rateLimitedInARow;
     private UserIdentity? _identity;
-    private long _outboxBytes; // bytes queued and not yet sent: the outbox's second bound
+    private TokenBucketRateLimiter? _rateLimiter;
+    private readonly Guid _session = Guid.NewGuid();
+    private TaskCompletionSource? _drained; // created by BeginClose; completed once the drain has ended for good
 
     public ChatConnection(long id, WebSocket socket, IBatchingTransport transport, Action abortTransport, WireFormat format, ConnectionServices context)
     {
@@ -44,20 +47,13 @@ internal sealed partial class ChatConnection
         _name = "";
         _context = context;
         _closeTimeout = context.Options.Connections.CloseTimeout;
-        Session = Guid.NewGuid().ToString("N");
-        _outbox = Channel.CreateBounded<OutboxFrame>(new BoundedChannelOptions(context.Options.Limits.OutboxCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping: we close, we never drop silently
-            AllowSynchronousContinuations = false,
-        });
-        RateLimiter = context.RateLimits.Create();
+        _outbox = new Outbox(context.Options.Limits.OutboxCapacity, context.Options.Limits.OutboxBytes);
     }
 
     public long Id { get; }
 
-    public string Session { get; }
+    /// <summary>Formatted when asked (once, for the welcome): the connection keeps the 16-byte Guid, not a string.</summary>
+    public string Session => _session.ToString("N");
 
     public WireFormat Format { get; }
 
@@ -74,7 +70,14 @@ internal sealed partial class ChatConnection
     /// <summary>Text format: where a plain line goes.</summary>
     public string? CurrentRoom { get; set; }
 
-    public TokenBucketRateLimiter RateLimiter { get; }
+    /// <summary>
+    /// Created with the connection's first request: a new bucket is full, as is one that has waited since the connect,
+    /// so a connection that never sends anything holds none.
+    /// </summary>
+    public TokenBucketRateLimiter RateLimiter => _rateLimiter ??= CreateRateLimiter();
+
+    /// <summary>Tops up the bucket, if the connection has one yet (the shared replenishment timer).</summary>
+    public void ReplenishRateLimiter() => Volatile.Read(ref _rateLimiter)?.TryReplenish();
 
     /// <summary>
     /// True when the name came from a token: the user is who the token says, and several connections (devices) of
@@ -92,7 +95,7 @@ internal sealed partial class ChatConnection
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
 
     /// <summary>Frames waiting in the outbox (for the outbox-depth gauge, read when scraped).</summary>
-    public int QueuedFrames => _outbox.Reader.Count;
+    public int QueuedFrames => _outbox.Count;
 
     /// <summary>The close code the server sent once the connection has ended; null when no close frame went out.</summary>
     public WebSocketCloseStatus? SentCloseStatus => _closeFrameSent ? _closeStatus : null;
@@ -109,15 +112,16 @@ internal sealed partial class ChatConnection
             return false;
         }
 
-        // A frame that finds the outbox empty is always taken, however large (one joined with a full history can
-        // be larger than the byte limit by itself); beyond that the bytes queued stay under the limit.
-        long queued = Interlocked.Add(ref _outboxBytes, frame.Length);
-        if ((queued == frame.Length || queued <= _context.Options.Limits.OutboxBytes) && _outbox.Writer.TryWrite(new OutboxFrame(frame, committedAt)))
+        switch (_outbox.TryEnqueue(new OutboxFrame(frame, committedAt)))
         {
-            return true;
+            case EnqueueResult.Queued:
+                return true;
+            case EnqueueResult.StartDrain:
+                StartDrain();
+                return true;
+            case EnqueueResult.Closed:
+                return false;
         }
-
-        Interlocked.Add(ref _outboxBytes, -frame.Length);
 
         if (!IsClosing)
         {
@@ -165,7 +169,12 @@ internal sealed partial class ChatConnection
         _closeStatus = status;
         _closeReason = reason;
         _discardQueued = discardQueued;
-        _outbox.Writer.TryComplete();
+        Volatile.Write(ref _drained, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_outbox.Complete())
+        {
+            StartDrain();
+        }
+
         _ = AbortIfStillOpenAsync();
     }
 
@@ -181,7 +190,6 @@ internal sealed partial class ChatConnection
     /// </summary>
     public async Task RunAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame, Action<ChatConnection> onReadEnded)
     {
-        var writer = Task.Run(WriteLoopAsync);
         try
         {
             await ReadLoopAsync(onFrame);
@@ -206,7 +214,8 @@ internal sealed partial class ChatConnection
             LogReadEnded(_context.Logger, Id, e.Message);
         }
 
-        await writer;
+        // BeginClose has run (above), so the drain sends what is queued and then the close frame, and says so here.
+        await Volatile.Read(ref _drained)!.Task;
     }
 
     private async Task ReadLoopAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
@@ -313,36 +322,53 @@ internal sealed partial class ChatConnection
         return larger;
     }
 
-    private async Task WriteLoopAsync()
+    private void StartDrain() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+    /// <summary>The drain, started by the frame that found the outbox idle or by a close that found it so.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+
+    /// <summary>
+    /// Sends what is queued, the last frame of each burst with the flush, until the outbox is empty (the drain ends;
+    /// the next frame starts another) or completed (the close frame follows, and the drain never runs again). At most
+    /// one drain runs at a time, so the WebSocket never sees two sends at once.
+    /// </summary>
+    private async Task DrainAsync()
     {
-        var reader = _outbox.Reader;
         long oldestCommittedAt = 0; // of the chat messages gathered for the next transport write
+        int sent = 0;
         try
         {
-            while (await reader.WaitToReadAsync())
+            while (true)
             {
-                while (reader.TryRead(out var frame))
+                var step = _outbox.TakeNext(sent, out var frame, out bool last);
+                if (step == DrainStep.Idle)
                 {
-                    if (!_discardQueued)
-                    {
-                        if (oldestCommittedAt == 0)
-                        {
-                            oldestCommittedAt = frame.CommittedAt;
-                        }
+                    return;
+                }
 
-                        // The last frame already queued sends the whole burst in one transport write.
-                        bool last = !reader.TryPeek(out _);
-                        _transport.CaptureNextWrite(last);
-                        await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                        if (last && oldestCommittedAt != 0)
-                        {
-                            _context.Metrics.Delivered(oldestCommittedAt);
-                            oldestCommittedAt = 0;
-                        }
-                    }
+                if (step == DrainStep.Close)
+                {
+                    break;
+                }
 
-                    // Counted until sent: a frame in the WebSocket's hands is still held for this connection.
-                    Interlocked.Add(ref _outboxBytes, -frame.Bytes.Length);
+                sent = frame.Bytes.Length; // counted until sent: a frame in the WebSocket's hands is still held
+                if (_discardQueued)
+                {
+                    continue;
+                }
+
+                if (oldestCommittedAt == 0)
+                {
+                    oldestCommittedAt = frame.CommittedAt;
+                }
+
+                // The last frame already queued sends the whole burst in one transport write.
+                _transport.CaptureNextWrite(last);
+                await _socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                if (last && oldestCommittedAt != 0)
+                {
+                    _context.Metrics.Delivered(oldestCommittedAt);
+                    oldestCommittedAt = 0;
                 }
             }
 
@@ -356,6 +382,15 @@ internal sealed partial class ChatConnection
         {
             LogWriteEnded(_context.Logger, Id, e.Message);
         }
+        catch (Exception e)
+        {
+            LogDrainFailed(_context.Logger, e, Id);
+        }
+
+        // Whatever ended it, this drain was the last: the outbox takes no more frames (nobody would send them), and
+        // the connection's end is told. The read loop ends on its own: a broken transport fails its read too.
+        BeginClose(CloseCodes.Normal, "");
+        Volatile.Read(ref _drained)!.TrySetResult();
     }
 
     private async Task AbortIfStillOpenAsync()
@@ -369,8 +404,12 @@ internal sealed partial class ChatConnection
         }
     }
 
-    /// <summary>An outbox entry: the encoded frame and, for a chat message, when it was committed.</summary>
-    private readonly record struct OutboxFrame(byte[] Bytes, long CommittedAt);
+    private TokenBucketRateLimiter CreateRateLimiter()
+    {
+        var limiter = _context.RateLimits.Create();
+        Volatile.Write(ref _rateLimiter, limiter);
+        return limiter;
+    }
 
     private static bool IsTransportFailure(Exception e) =>
         e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
@@ -383,6 +422,9 @@ internal sealed partial class ChatConnection
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} read loop ended: {Reason}")]
     private static partial void LogReadEnded(ILogger logger, long connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {ConnectionId}: sending failed")]
+    private static partial void LogDrainFailed(ILogger logger, Exception exception, long connectionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} write loop ended: {Reason}")]
     private static partial void LogWriteEnded(ILogger logger, long connectionId, string reason);

@@ -12,7 +12,7 @@ internal sealed class RateLimitReplenisher(ConnectionRegistry connections, RateL
             {
                 foreach (var connection in connections.All)
                 {
-                    connection.RateLimiter.TryReplenish();
+                    connection.ReplenishRateLimiter();
                 }
             }
         }

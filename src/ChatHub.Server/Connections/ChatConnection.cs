@@ -35,7 +35,7 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
     private UserIdentity? _identity;
     private TokenBucketRateLimiter? _rateLimiter;
     private readonly Guid _session = Guid.NewGuid();
-    private TaskCompletionSource? _drained; // created by BeginClose; completed once the drain has ended for good
+    private TaskCompletionSource? _drained; // created when closing (Drained); completed once the drain has ended for good
 
     public ChatConnection(long id, WebSocket socket, IBatchingTransport transport, Action abortTransport, WireFormat format, ConnectionServices context)
     {
@@ -169,7 +169,6 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         _closeStatus = status;
         _closeReason = reason;
         _discardQueued = discardQueued;
-        Volatile.Write(ref _drained, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (_outbox.Complete())
         {
             StartDrain();
@@ -215,7 +214,7 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         }
 
         // BeginClose has run (above), so the drain sends what is queued and then the close frame, and says so here.
-        await Volatile.Read(ref _drained)!.Task;
+        await Drained().Task;
     }
 
     private async Task ReadLoopAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
@@ -390,7 +389,23 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         // Whatever ended it, this drain was the last: the outbox takes no more frames (nobody would send them), and
         // the connection's end is told. The read loop ends on its own: a broken transport fails its read too.
         BeginClose(CloseCodes.Normal, "");
-        Volatile.Read(ref _drained)!.TrySetResult();
+        Drained().TrySetResult();
+    }
+
+    /// <summary>
+    /// Created on first use by whichever comes first, the drain's end or <see cref="RunAsync"/>'s wait for it (both
+    /// only once closing): an open connection holds none, and neither side can miss the other's.
+    /// </summary>
+    private TaskCompletionSource Drained()
+    {
+        var drained = Volatile.Read(ref _drained);
+        if (drained is not null)
+        {
+            return drained;
+        }
+
+        drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _drained, drained, null) ?? drained;
     }
 
     private async Task AbortIfStillOpenAsync()

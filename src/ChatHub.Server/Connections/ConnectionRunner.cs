@@ -34,7 +34,15 @@ internal sealed partial class ConnectionRunner(
 
     public void EnableTcpKeepAlive(System.Net.Sockets.Socket? socket) => TcpKeepAlive.Enable(socket, options.Value.Connections);
 
-    public async Task RunAsync(WebSocket socket, IBatchingTransport transport, Action abortTransport, ConnectRequest connect)
+    // One delegate each for every connection, not two new ones per connection.
+    private readonly Action<ChatConnection, ReadOnlyMemory<byte>> _onFrame = dispatcher.OnFrame;
+    private readonly Action<ChatConnection> _onDisconnected = dispatcher.OnDisconnected;
+
+    /// <summary>
+    /// Not async itself, so the request (its query's name and rooms) is not kept for the life of the connection by
+    /// a suspended state machine: only its address slot is.
+    /// </summary>
+    public Task RunAsync(WebSocket socket, IBatchingTransport transport, Action abortTransport, ConnectRequest connect)
     {
         var connection = new ChatConnection(connections.NextId(), socket, transport, abortTransport, connect.Format, context)
         {
@@ -45,20 +53,25 @@ internal sealed partial class ConnectionRunner(
         connections.Add(connection);
         metrics.ConnectionOpened();
         LogConnected(logger, connection.Id, connect.Format);
+        return RunAsync(connection, dispatcher.OnConnectedAsync(connection, connect.Name, connect.Rooms), connect.AddressSlot);
+    }
+
+    private async Task RunAsync(ChatConnection connection, Task connected, IDisposable? addressSlot)
+    {
         try
         {
-            await dispatcher.OnConnectedAsync(connection, connect.Name, connect.Rooms);
+            await connected;
             // A shutdown that began while this one was being accepted must still reach it.
             if (lifecycle.IsDraining)
             {
                 connection.BeginClose(CloseCodes.ShuttingDown, "server shutting down");
             }
 
-            await connection.RunAsync(dispatcher.OnFrame, dispatcher.OnDisconnected);
+            await connection.RunAsync(_onFrame, _onDisconnected);
         }
         finally
         {
-            connect.AddressSlot?.Dispose();
+            addressSlot?.Dispose();
             connections.Remove(connection);
             metrics.ConnectionClosed(connection.SentCloseStatus);
             LogDisconnected(logger, connection.Id, connection.Name);

@@ -5,21 +5,21 @@ namespace ChatHub.Server.Connections;
 /// the read loop's replies) and one drain that exists only while there is something to send. The writer that
 /// finds the outbox idle is told to start the drain; the drain, finding it empty, goes idle under the same lock,
 /// so a frame queued while a drain ends is never stranded. An idle connection holds no suspended write loop, no
-/// channel and no waiter objects: this and a small queue, created with the first frame.
+/// channel and no waiter objects: this and a small queue.
 /// </summary>
 internal sealed class Outbox(int capacity, long maxBytes)
 {
     /// <summary>A drained queue whose array grew past this gives it back, so a burst does not stay in memory.</summary>
     private const int KeptCapacity = 16;
 
-    private readonly Lock _gate = new();
-    private Queue<OutboxFrame>? _frames;
+    // Also the lock: one object fewer per connection than a separate Lock. Empty, it holds no array.
+    private readonly Queue<OutboxFrame> _frames = new();
     private long _bytes; // queued plus the frame in the drain's hands: the second bound
     private bool _draining;
     private bool _completed;
 
     /// <summary>Frames waiting (not counting the one being sent). A racy read, for the outbox-depth gauge.</summary>
-    public int Count => Volatile.Read(ref _frames)?.Count ?? 0;
+    public int Count => _frames.Count;
 
     /// <summary>
     /// Queues a frame. <see cref="EnqueueResult.StartDrain"/>: the caller must start the drain (nobody else will).
@@ -28,20 +28,19 @@ internal sealed class Outbox(int capacity, long maxBytes)
     /// </summary>
     public EnqueueResult TryEnqueue(OutboxFrame frame)
     {
-        lock (_gate)
+        lock (_frames)
         {
             if (_completed)
             {
                 return EnqueueResult.Closed;
             }
 
-            var frames = _frames ??= new Queue<OutboxFrame>();
-            if (frames.Count >= capacity || (_bytes != 0 && _bytes + frame.Bytes.Length > maxBytes))
+            if (_frames.Count >= capacity || (_bytes != 0 && _bytes + frame.Bytes.Length > maxBytes))
             {
                 return EnqueueResult.Full;
             }
 
-            frames.Enqueue(frame);
+            _frames.Enqueue(frame);
             _bytes += frame.Bytes.Length;
             if (_draining)
             {
@@ -59,7 +58,7 @@ internal sealed class Outbox(int capacity, long maxBytes)
     /// </summary>
     public bool Complete()
     {
-        lock (_gate)
+        lock (_frames)
         {
             _completed = true;
             if (_draining)
@@ -81,26 +80,24 @@ internal sealed class Outbox(int capacity, long maxBytes)
     /// </summary>
     public DrainStep TakeNext(int sentBytes, out OutboxFrame frame, out bool last)
     {
-        lock (_gate)
+        lock (_frames)
         {
             _bytes -= sentBytes;
-            if (_frames is { Count: > 0 } frames)
+            if (_frames.TryDequeue(out frame))
             {
-                frame = frames.Dequeue();
-                last = frames.Count == 0;
+                last = _frames.Count == 0;
                 return DrainStep.Frame;
             }
 
-            frame = default;
             last = true;
             if (_completed)
             {
                 return DrainStep.Close;
             }
 
-            if (_frames is { } empty && empty.EnsureCapacity(0) > KeptCapacity)
+            if (_frames.EnsureCapacity(0) > KeptCapacity)
             {
-                empty.TrimExcess();
+                _frames.TrimExcess();
             }
 
             _draining = false;

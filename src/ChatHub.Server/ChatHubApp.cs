@@ -50,11 +50,6 @@ public static partial class ChatHubApp
             }
         });
         AddChatHubServices(builder.Services, builder.Configuration);
-        if (builder.Configuration.GetValue($"{ChatHubOptions.SectionName}:Connections:BufferPool", TransportBufferPool.Kestrel) == TransportBufferPool.Shared)
-        {
-            // Registered after Kestrel's own (a TryAdd), so the transport is built with this one.
-            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, SharedBufferPoolFactory>();
-        }
 
         var app = builder.Build();
         LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"), connectionCap, openFiles ?? -1);

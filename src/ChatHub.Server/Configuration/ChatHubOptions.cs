@@ -174,24 +174,6 @@ public sealed class ConnectionOptions
 
     /// <summary>How long a closing connection may take to flush and hand-shake the close before it is aborted.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Where the socket transport takes the buffers of its pipes from (see <see cref="TransportBufferPool"/>).</summary>
-    public TransportBufferPool BufferPool { get; set; } = TransportBufferPool.Kestrel;
-}
-
-public enum TransportBufferPool
-{
-    /// <summary>
-    /// Kestrel's own pool of pinned 4 KiB blocks: a block, once rented, is kept by the pool for reuse and only
-    /// slowly given back, so the pool stays near the most blocks ever in use at once.
-    /// </summary>
-    Kestrel,
-
-    /// <summary>
-    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>: a few arrays per core are kept, the rest go back to the
-    /// garbage collector, which can compact them away since nothing keeps them pinned between socket calls.
-    /// </summary>
-    Shared,
 }
 
 public sealed class LoggingOptions

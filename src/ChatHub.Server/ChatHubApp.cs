@@ -110,6 +110,8 @@ public static partial class ChatHubApp
         services.AddChatHubBackplaneLifetime(configuration);
         services.AddHostedService<ConnectionDrainer>();
         services.AddHostedService<RateLimitReplenisher>();
+        services.AddSingleton<MemoryReclaimer>();
+        services.AddHostedService(sp => sp.GetRequiredService<MemoryReclaimer>());
 
         services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: [ReadinessCheck.Tag]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -174,6 +174,13 @@ public sealed class ConnectionOptions
 
     /// <summary>How long a closing connection may take to flush and hand-shake the close before it is aborted.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After the open connections fell by at least this many, to half or less of their highest count since the last
+    /// time, and stayed there for a second: one full collection that gives freed memory back to the system
+    /// (<see cref="Connections.MemoryReclaimer"/>). Zero turns it off.
+    /// </summary>
+    [Range(0, int.MaxValue)] public int ReclaimAfterDrop { get; set; } = 1000;
 }
 
 public sealed class LoggingOptions

@@ -36,6 +36,7 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
     private TokenBucketRateLimiter? _rateLimiter;
     private readonly Guid _session = Guid.NewGuid();
     private TaskCompletionSource? _drained; // created when closing (Drained); completed once the drain has ended for good
+    private ITimer? _closeTimer; // armed by BeginClose: aborts a close that takes longer than CloseTimeout
 
     public ChatConnection(long id, WebSocket socket, IBatchingTransport transport, Action abortTransport, WireFormat format, ConnectionServices context)
     {
@@ -169,12 +170,13 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         _closeStatus = status;
         _closeReason = reason;
         _discardQueued = discardQueued;
+        // Armed before the outbox completes, so it exists before the drain can end and RunAsync can disarm it.
+        Volatile.Write(ref _closeTimer, _context.Clock.CreateTimer(
+            static state => ((ChatConnection)state!).AbortIfStillOpen(), this, _closeTimeout, Timeout.InfiniteTimeSpan));
         if (_outbox.Complete())
         {
             StartDrain();
         }
-
-        _ = AbortIfStillOpenAsync();
     }
 
     /// <summary>Counts a rate-limited message; true when the client keeps pushing far past its burst.</summary>
@@ -215,6 +217,10 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
 
         // BeginClose has run (above), so the drain sends what is queued and then the close frame, and says so here.
         await Drained().Task;
+
+        // The close is over: disarm the abort, whose timer would otherwise keep this connection, its WebSocket and
+        // Kestrel's connection with its pipes alive for the rest of CloseTimeout.
+        Volatile.Read(ref _closeTimer)?.Dispose();
     }
 
     private async Task ReadLoopAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
@@ -408,9 +414,8 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         return Interlocked.CompareExchange(ref _drained, drained, null) ?? drained;
     }
 
-    private async Task AbortIfStillOpenAsync()
+    private void AbortIfStillOpen()
     {
-        await Task.Delay(_closeTimeout, _context.Clock);
         if (_socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
         {
             // Aborting the WebSocket alone does not end a pending transport read; aborting the transport does.

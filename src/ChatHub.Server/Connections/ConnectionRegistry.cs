@@ -10,6 +10,7 @@ internal sealed class ConnectionRegistry
     private readonly Lock _emptyGate = new();
     private TaskCompletionSource? _emptied;
     private long _nextId;
+    private int _highWater; // the most open at once since the last TakeHighWater
 
     public ConnectionRegistry(ChatMetrics metrics) => metrics.ObserveOutboxes(MaxQueuedFrames);
 
@@ -45,7 +46,25 @@ internal sealed class ConnectionRegistry
         return max;
     }
 
-    public void Add(ChatConnection connection) => _connections[connection.Id] = connection;
+    public void Add(ChatConnection connection)
+    {
+        _connections[connection.Id] = connection;
+        int count = _connections.Count;
+        for (int seen = Volatile.Read(ref _highWater); count > seen; seen = Volatile.Read(ref _highWater))
+        {
+            if (Interlocked.CompareExchange(ref _highWater, count, seen) == seen)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>The most connections open at once since the last call (at least those open now); starts over from now.</summary>
+    public int TakeHighWater()
+    {
+        int now = _connections.Count;
+        return Math.Max(now, Interlocked.Exchange(ref _highWater, now));
+    }
 
     public void Remove(ChatConnection connection)
     {

@@ -64,4 +64,66 @@ public sealed class ConnectionEndTests
         // Every connection ended on its own (the close timeout is far away).
         await registry.WhenEmpty().WaitAsync(WsClient.Timeout);
     }
+
+    /// <summary>
+    /// A connection that has ended is garbage at once: nothing (such as the timer that aborts a close taking longer
+    /// than CloseTimeout) keeps it, its WebSocket and Kestrel's connection with its pipes alive afterwards.
+    /// </summary>
+    [Fact]
+    public async Task An_ended_connection_is_not_kept_alive_by_its_close_timer()
+    {
+        await using var server = await TestServer.StartAsync("Connections:CloseTimeout=00:05:00");
+        var registry = server.App.Services.GetRequiredService<ConnectionRegistry>();
+        var client = await server.ConnectJsonAsync("name=short");
+        await client.ExpectAsync("welcome");
+        var connection = Track(registry);
+
+        await client.Socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await registry.WhenEmpty().WaitAsync(WsClient.Timeout);
+        await client.DisposeAsync();
+
+        // No event says "collectable"; the last references (the ended async methods' boxes) go within moments,
+        // far inside the five-minute close timeout that held the connection before.
+        for (int attempt = 0; connection.IsAlive && attempt < 100; attempt++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(20);
+        }
+
+        Assert.False(connection.IsAlive, "the ended connection is still reachable");
+    }
+
+    [Fact]
+    public async Task Memory_is_reclaimed_once_after_connections_fall_by_the_configured_drop()
+    {
+        await using var server = await TestServer.StartAsync("Connections:ReclaimAfterDrop=6");
+        var reclaimer = server.App.Services.GetRequiredService<MemoryReclaimer>();
+        var registry = server.App.Services.GetRequiredService<ConnectionRegistry>();
+        var reclaimed = reclaimer.NextReclaim;
+        var clients = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            var client = await server.ConnectJsonAsync($"name=r{i}");
+            await client.ExpectAsync("welcome");
+            return client;
+        }));
+
+        // Falling by 5 of 8 is under the drop: no reclaim.
+        foreach (var client in clients.Take(5))
+        {
+            await client.DisposeAsync();
+        }
+
+        // Falling by 7 of 8 passes it (and is below half the peak): one reclaim, a second after the fall ends.
+        foreach (var client in clients.Skip(5).Take(2))
+        {
+            await client.DisposeAsync();
+        }
+
+        await reclaimed.WaitAsync(WsClient.Timeout);
+        Assert.Equal(1, registry.Count);
+        await clients[^1].DisposeAsync();
+    }
+
+    private static WeakReference Track(ConnectionRegistry registry) => new(registry.All.Single());
 }

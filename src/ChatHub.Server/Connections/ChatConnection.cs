@@ -185,7 +185,8 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
     public void CountAccepted() => _rateLimitedInARow = 0;
 
     /// <summary>
-    /// Runs both loops until the connection is over. <paramref name="onFrame"/> handles one inbound text frame;
+    /// Runs the read loop until the connection is over, then waits for the drain to have sent the close frame.
+    /// <paramref name="onFrame"/> handles one inbound text frame;
     /// <paramref name="onReadEnded"/> runs once nothing more will be read; when the client starts the close, that is
     /// before the server answers it, so a client that sees its close completed finds its name free again.
     /// </summary>

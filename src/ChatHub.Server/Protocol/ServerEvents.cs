@@ -57,13 +57,13 @@ public sealed class PresenceEvent(string room, string name, string presence, str
 /// A room's presence changes of one tick, in the order they happened, for connections that asked for batches
 /// (<c>presence=batch</c>). Every member that asked gets the same frame, its own changes included.
 /// </summary>
-public sealed class PresenceBatchEvent(string room, IReadOnlyList<PresenceItem> changes, int members) : ServerEvent("presence_batch")
+public sealed class PresenceBatchEvent(string room, IReadOnlyList<PresenceItem> changes, int memberCount) : ServerEvent("presence_batch")
 {
     [JsonPropertyName("room")] public string Room { get; } = room;
     [JsonPropertyName("changes")] public IReadOnlyList<PresenceItem> Changes { get; } = changes;
 
     /// <summary>Members of the room, cluster-wide, after the last change: a client checks its list against it.</summary>
-    [JsonPropertyName("members")] public int Members { get; } = members;
+    [JsonPropertyName("memberCount")] public int MemberCount { get; } = memberCount;
 }
 
 /// <summary>One change in a <see cref="PresenceBatchEvent"/>: the fields of a <c>presence</c> event without its room.</summary>

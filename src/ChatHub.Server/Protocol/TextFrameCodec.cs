@@ -159,7 +159,7 @@ public static class TextFrameCodec
         PresenceEvent { Event: PresenceEvent.Join } p => $"* {p.Name} joined {p.Room} ({Count(p.MemberCount, "member")})",
         PresenceEvent { Event: PresenceEvent.Leave } p => $"* {p.Name} left {p.Room}",
         PresenceEvent p => $"* {p.Name} is now {p.To} (in {p.Room})",
-        PresenceBatchEvent b => $"* {b.Room}: {string.Join(", ", b.Changes.Select(RenderChange))} ({Count(b.Members, "member")})",
+        PresenceBatchEvent b => $"* {b.Room}: {string.Join(", ", b.Changes.Select(RenderChange))} ({Count(b.MemberCount, "member")})",
         DmEvent d => $"[dm] {d.From} -> {d.To}: {d.Text}",
         WelcomeEvent w => $"* welcome {w.Name} — /help lists the commands",
         LeftEvent l => $"* you left {l.Room}",

@@ -688,13 +688,16 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             // Members that did not ask for batches get each change at once, as always, except the one who made it.
             bool fromHere = change.Node == _services.Node.Id;
             var frame = new BroadcastFrame(new PresenceEvent(Name, change.Name, change.Kind, change.To, change.Members));
+            int sent = 0;
             foreach (var member in _members)
             {
-                if (!member.PresenceBatches && !(fromHere && member.Id == change.ConnectionId))
+                if (!member.PresenceBatches && !(fromHere && member.Id == change.ConnectionId) && member.TrySendFrame(frame.For(member.Format)))
                 {
-                    member.TrySendFrame(frame.For(member.Format));
+                    sent++;
                 }
             }
+
+            _services.Metrics.PresenceFramesAdd(sent);
         }
 
         if (_batchMembers == 0)
@@ -730,13 +733,16 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         }
 
         var frame = new BroadcastFrame(_presenceBatch.Take(Name));
+        int sent = 0;
         foreach (var member in _members)
         {
-            if (member.PresenceBatches)
+            if (member.PresenceBatches && member.TrySendFrame(frame.For(member.Format)))
             {
-                member.TrySendFrame(frame.For(member.Format));
+                sent++;
             }
         }
+
+        _services.Metrics.PresenceFramesAdd(sent);
     }
 
     private void SendHistory(HistoryOfRoom request)

@@ -46,7 +46,7 @@ public sealed class PresenceBatchTests
         Assert.Equal(
             ["join ann", "join carol", "rename carol caroline", "leave caroline", "join dave"],
             Changes(batch));
-        Assert.Equal(3, (int)batch["members"]!);
+        Assert.Equal(3, (int)batch["memberCount"]!);
         var message = await ann.ExpectAsync("message");
         Assert.Equal("dave", (string?)message["from"]);
         Assert.Equal(["ann", "bob", "dave"], Apply(annJoined, batch));
@@ -82,7 +82,7 @@ public sealed class PresenceBatchTests
             frames.Add(frame);
         }
 
-        Assert.Equal(2, (int)frames[^1]["members"]!);
+        Assert.Equal(2, (int)frames[^1]["memberCount"]!);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class PresenceBatchTests
         await ann.SendJsonAsync(new { type = "say", room = "lobby", text = "anyone?" });
         var batch = await ann.ExpectAsync("presence_batch");
         Assert.Equal(["join ann", "join erin", "leave erin", "join erin", "leave erin"], Changes(batch));
-        Assert.Equal(1, (int)batch["members"]!);
+        Assert.Equal(1, (int)batch["memberCount"]!);
         Assert.Equal(["ann"], Apply(joined, batch));
         await ann.ExpectAsync("message");
     }

@@ -175,6 +175,38 @@ public sealed class PresenceBatchTests
     }
 
     [Fact]
+    public async Task The_presence_frame_counter_counts_single_events_and_batches()
+    {
+        await using var server = await TestServer.StartAsync(LongTick);
+        await using var bob = await server.ConnectJsonAsync("name=bob&room=lobby");
+        await bob.ExpectAsync("welcome");
+        await bob.ExpectAsync("joined");
+        await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await using var carol = await server.ConnectJsonAsync("name=carol&room=lobby");
+        await carol.ExpectAsync("welcome");
+        await carol.ExpectAsync("joined");
+        await carol.SendJsonAsync(new { type = "say", room = "lobby", text = "hi" });
+        await ann.ExpectAsync("presence_batch");
+        await ann.ExpectAsync("message");
+        await bob.WaitForAsync("message");
+
+        // bob: ann's join and carol's, one frame each; ann: both changes (and her own join) in one batch.
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        double frames = await PresenceFramesAsync(http);
+        while (frames < 3 && DateTime.UtcNow < deadline)
+        {
+            // The exporter may answer from a scrape a moment old: ask again until it shows the frames just sent.
+            await Task.Delay(100);
+            frames = await PresenceFramesAsync(http);
+        }
+
+        Assert.Equal(3, frames);
+    }
+
+    [Fact]
     public async Task An_unknown_presence_mode_is_refused_before_the_upgrade()
     {
         await using var server = await TestServer.StartAsync();
@@ -186,6 +218,13 @@ public sealed class PresenceBatchTests
         request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(new byte[16]));
         var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private static async Task<double> PresenceFramesAsync(HttpClient http)
+    {
+        string metrics = await http.GetStringAsync("/metrics");
+        string? line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("chathub_presence_frames_total", StringComparison.Ordinal));
+        return line is null ? -1 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>A batch's changes as "event name [to]" strings.</summary>

@@ -11,10 +11,12 @@ public sealed class PresenceOptions
 {
     /// <summary>
     /// The tick: the longest a change waits before its batch is sent. A batch also goes out at once before any
-    /// message of the room and when it holds <see cref="MaxBatchChanges"/> changes.
+    /// message of the room and when it holds <see cref="MaxBatchChanges"/> changes. One second (Phoenix's presence
+    /// broadcasts every 1.5 s): at 100 ms a room filling at a few joins a second still got one frame per join
+    /// (docs/performance.md).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:05")]
-    public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan BatchInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Changes in one batch; a batch this long is sent without waiting for the tick, so a frame stays small.</summary>
     [Range(1, 10_000)] public int MaxBatchChanges { get; set; } = 256;

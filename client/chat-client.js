@@ -190,7 +190,9 @@ export class ChatClient {
 
   async #socketUrl() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const params = new URLSearchParams({ format: 'json' });
+    // Presence in batches: one frame per room and tick instead of one per joiner
+    // (docs/protocol.md, "Presence batches"); a server without it sends single events.
+    const params = new URLSearchParams({ format: 'json', presence: 'batch' });
     if (this.#tokens.present) {
       // The token says who we are; a name= would only earn an invalid_name.
       const token = await this.#tokens.get();
@@ -249,6 +251,7 @@ export class ChatClient {
       case 'ack': return this.#onAck(frame);
       case 'dm': return this.#onDm(frame);
       case 'presence': return this.#onPresence(frame);
+      case 'presence_batch': return this.#onPresenceBatch(frame);
       case 'members': return this.#onMembers(frame);
       case 'rooms': return this.#views.directory(frame.rooms ?? [], this);
       case 'history': return this.#onHistory(frame);
@@ -401,6 +404,32 @@ export class ChatClient {
       conversation.members.add(presence.to);
       this.#addNote(conversation, `${name} is now ${presence.to}`);
       this.#renameDmPeer(name, presence.to);
+    }
+    if (this.activeId === conversation.id) this.#views.members(conversation, this.me);
+    this.#scheduleRoomsRefresh();
+  }
+
+  // A room's changes of one tick, in order. Each sets a name present or absent,
+  // so a change the member list already shows (one made before our joined, or our
+  // own join and renames, which a batch includes) changes nothing and gets no note.
+  #onPresenceBatch(batch) {
+    const conversation = this.conversations.get(Conversation.idFor('room', batch.room));
+    if (!conversation) return;
+    const members = conversation.members;
+    for (const { event, name, to } of batch.changes ?? []) {
+      if (event === 'join') {
+        if (!members.has(name)) this.#addNote(conversation, `${name} joined`);
+        members.add(name);
+      } else if (event === 'leave') {
+        if (members.delete(name)) this.#addNote(conversation, `${name} left`);
+      } else if (event === 'rename' && to) {
+        const known = members.delete(name);
+        if (known && !members.has(to)) {
+          this.#addNote(conversation, `${name} is now ${to}`);
+          this.#renameDmPeer(name, to);
+        }
+        members.add(to);
+      }
     }
     if (this.activeId === conversation.id) this.#views.members(conversation, this.me);
     this.#scheduleRoomsRefresh();

@@ -21,4 +21,7 @@ internal sealed class ServerFrame
     public string? Event { get; set; }
     public List<string>? Members { get; set; }
     public List<ServerFrame>? History { get; set; }
+    /// <summary><c>presence_batch</c> (asked for with <c>presence=batch</c>): the room's changes of one tick.</summary>
+    public List<ServerFrame>? Changes { get; set; }
+    public int? MemberCount { get; set; }
 }

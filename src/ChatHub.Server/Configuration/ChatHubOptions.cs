@@ -20,6 +20,8 @@ public sealed class ChatHubOptions
 
     [ValidateObjectMembers] public LoggingOptions Logging { get; set; } = new();
 
+    [ValidateObjectMembers] public PresenceOptions Presence { get; set; } = new();
+
     /// <summary>
     /// StackExchange.Redis configuration string(s). Set: this node is one of a cluster that shares rooms, names
     /// and presence through Redis (which is then the store). Several independent Redis instances, separated by

@@ -86,6 +86,9 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
     /// </summary>
     public bool SharesName { get; init; }
 
+    /// <summary>Asked for presence batches at connect (<c>presence=batch</c>); rooms read it.</summary>
+    public bool PresenceBatches { get; init; }
+
     /// <summary>The token's identity (null without tokens); an <c>auth</c> replaces it, the expiry timer reads it.</summary>
     public UserIdentity? Identity
     {

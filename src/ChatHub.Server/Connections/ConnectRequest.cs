@@ -17,6 +17,12 @@ internal sealed record ConnectRequest(WireFormat Format, string? Subprotocol, st
 
     public const string TextSubprotocol = "chathub.text";
 
+    /// <summary>
+    /// <c>presence=batch</c>: the client takes a room's presence changes as one <c>presence_batch</c> frame per tick
+    /// instead of one <c>presence</c> event each (docs/protocol.md, "Presence batches").
+    /// </summary>
+    public bool PresenceBatches { get; init; }
+
     /// <summary>Null with an error message when the query names a format that does not exist.</summary>
     public static ConnectRequest? Parse(string queryString, IReadOnlyList<string> offered, out string? error)
     {
@@ -46,8 +52,21 @@ internal sealed record ConnectRequest(WireFormat Format, string? Subprotocol, st
         string matching = format == WireFormat.Json ? JsonSubprotocol : TextSubprotocol;
         string? subprotocol = offered.Contains(matching) ? matching : null;
 
+        bool presenceBatches = false;
+        if (query.TryGetValue("presence", out var presence))
+        {
+            switch (presence.LastOrDefault()?.ToLowerInvariant())
+            {
+                case "batch": presenceBatches = true; break;
+                case "event": break;
+                default:
+                    error = "presence must be event or batch";
+                    return null;
+            }
+        }
+
         string? name = query.TryGetValue("name", out var names) ? names.LastOrDefault() : null;
         var rooms = (query.TryGetValue("room", out var roomValues) ? roomValues : default).Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct(StringComparer.Ordinal).ToList();
-        return new ConnectRequest(format, subprotocol, string.IsNullOrEmpty(name) ? null : name, rooms);
+        return new ConnectRequest(format, subprotocol, string.IsNullOrEmpty(name) ? null : name, rooms) { PresenceBatches = presenceBatches };
     }
 }

@@ -49,6 +49,7 @@ internal sealed partial class ConnectionRunner(
             // A verified token's user may hold several connections; without tokens names stay one per connection.
             SharesName = connect.Identity is not null,
             Identity = connect.Identity,
+            PresenceBatches = connect.PresenceBatches,
         };
         connections.Add(connection);
         metrics.ConnectionOpened();

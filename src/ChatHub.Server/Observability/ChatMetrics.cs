@@ -36,6 +36,7 @@ public sealed class ChatMetrics : IDisposable
     private long _messagesDropped;
     private long _slowConsumerCloses;
     private long _framesIn;
+    private long _presenceFrames;
     private readonly Counter<long> _handshakeRefusals;
     private readonly Counter<long> _handshakesHandedOn;
     private long _storeCommitFailures;
@@ -57,6 +58,8 @@ public sealed class ChatMetrics : IDisposable
         _meter.CreateObservableCounter("chathub.messages.dropped", () => Volatile.Read(ref _messagesDropped), "{message}", "Requests (chat messages and others) dropped by the rate limit");
         _meter.CreateObservableCounter("chathub.slow_consumer.closes", () => Volatile.Read(ref _slowConsumerCloses), "{connection}", "Connections closed with 1013 because their outbox filled");
         _meter.CreateObservableCounter("chathub.frames.in", () => Volatile.Read(ref _framesIn), "{frame}", "WebSocket text frames received");
+        _meter.CreateObservableCounter("chathub.presence.frames", () => Volatile.Read(ref _presenceFrames), "{frame}",
+            "Presence frames queued to members: one per single presence event, one per presence_batch");
         _commitDuration = _meter.CreateHistogram("chathub.store.commit.duration", "s",
             "Time to write and commit one batch of messages to the store (the fsync included)",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
@@ -111,6 +114,7 @@ public sealed class ChatMetrics : IDisposable
     public void MessageDropped() => Interlocked.Increment(ref _messagesDropped);
     public void SlowConsumerClosed() => Interlocked.Increment(ref _slowConsumerCloses);
     public void FrameIn() => Interlocked.Increment(ref _framesIn);
+    public void PresenceFramesAdd(int count) => Interlocked.Add(ref _presenceFrames, count);
     public void HandshakeRefused(string reason) => _handshakeRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
     public void HandshakeHandedOn(string reason) => _handshakesHandedOn.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

@@ -12,6 +12,7 @@ namespace ChatHub.Server.Protocol;
 [JsonSerializable(typeof(JoinedEvent))]
 [JsonSerializable(typeof(LeftEvent))]
 [JsonSerializable(typeof(PresenceEvent))]
+[JsonSerializable(typeof(PresenceBatchEvent))]
 [JsonSerializable(typeof(DmEvent))]
 [JsonSerializable(typeof(AckEvent))]
 [JsonSerializable(typeof(MembersEvent))]

@@ -55,6 +55,7 @@ public static class JsonFrameCodec
         {
             case MessageEvent m: ChatMessageJsonConverter.WriteMessage(writer, m.Message); break;
             case PresenceEvent e: JsonSerializer.Serialize(writer, e, context.PresenceEvent); break;
+            case PresenceBatchEvent e: JsonSerializer.Serialize(writer, e, context.PresenceBatchEvent); break;
             case AckEvent e: JsonSerializer.Serialize(writer, e, context.AckEvent); break;
             case DmEvent e: JsonSerializer.Serialize(writer, e, context.DmEvent); break;
             case JoinedEvent e: JsonSerializer.Serialize(writer, e, context.JoinedEvent); break;

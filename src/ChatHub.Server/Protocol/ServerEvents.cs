@@ -53,6 +53,25 @@ public sealed class PresenceEvent(string room, string name, string presence, str
     [JsonIgnore] public int MemberCount { get; } = memberCount;
 }
 
+/// <summary>
+/// A room's presence changes of one tick, in the order they happened, for connections that asked for batches
+/// (<c>presence=batch</c>). Every member that asked gets the same frame, its own changes included.
+/// </summary>
+public sealed class PresenceBatchEvent(string room, IReadOnlyList<PresenceItem> changes, int memberCount) : ServerEvent("presence_batch")
+{
+    [JsonPropertyName("room")] public string Room { get; } = room;
+    [JsonPropertyName("changes")] public IReadOnlyList<PresenceItem> Changes { get; } = changes;
+
+    /// <summary>Members of the room, cluster-wide, after the last change: a client checks its list against it.</summary>
+    [JsonPropertyName("memberCount")] public int MemberCount { get; } = memberCount;
+}
+
+/// <summary>One change in a <see cref="PresenceBatchEvent"/>: the fields of a <c>presence</c> event without its room.</summary>
+public sealed record PresenceItem(
+    [property: JsonPropertyName("event")] string Event,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("to"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? To);
+
 public sealed class MessageEvent(ChatMessage message) : ServerEvent("message")
 {
     [JsonIgnore] public ChatMessage Message { get; } = message;

@@ -159,6 +159,7 @@ public static class TextFrameCodec
         PresenceEvent { Event: PresenceEvent.Join } p => $"* {p.Name} joined {p.Room} ({Count(p.MemberCount, "member")})",
         PresenceEvent { Event: PresenceEvent.Leave } p => $"* {p.Name} left {p.Room}",
         PresenceEvent p => $"* {p.Name} is now {p.To} (in {p.Room})",
+        PresenceBatchEvent b => $"* {b.Room}: {string.Join(", ", b.Changes.Select(RenderChange))} ({Count(b.MemberCount, "member")})",
         DmEvent d => $"[dm] {d.From} -> {d.To}: {d.Text}",
         WelcomeEvent w => $"* welcome {w.Name} — /help lists the commands",
         LeftEvent l => $"* you left {l.Room}",
@@ -171,6 +172,14 @@ public static class TextFrameCodec
         AuthedEvent a => $"* token renewed; it expires at {DateTimeOffset.FromUnixTimeSeconds(a.Expires):yyyy-MM-dd HH:mm:ss} UTC",
         ErrorEvent e => $"! {e.Code}: {e.Message}",
         _ => throw new ArgumentOutOfRangeException(nameof(serverEvent), serverEvent.Type, "no single-line text form"),
+    };
+
+    /// <summary>One change of a presence batch, worded as the single <c>presence</c> lines are, without the room.</summary>
+    private static string RenderChange(PresenceItem change) => change.Event switch
+    {
+        PresenceEvent.Join => $"{change.Name} joined",
+        PresenceEvent.Leave => $"{change.Name} left",
+        _ => $"{change.Name} is now {change.To}",
     };
 
     private static string RenderMessage(ChatMessage message) => $"[{message.Room}] {message.From}: {message.Text}";

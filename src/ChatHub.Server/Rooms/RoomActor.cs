@@ -54,6 +54,11 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     // member as the membership knows it, or the old name stays behind as a ghost member.
     private readonly Dictionary<ChatConnection, string> _membershipNames = [];
 
+    // Presence for the members that take batches (presence=batch): gathered here, sent once per tick, and always
+    // before the next message of the room, so no member sees a message from someone it has not been told joined.
+    private readonly PresenceBatch _presenceBatch = new();
+    private int _batchMembers;
+
     private MessageWindow _recent = null!;
     private SortedDictionary<long, ChatMessage>? _early;
     private PriorityQueue<(ChatConnection Sender, string? Ref), long>? _pendingAcks;
@@ -251,6 +256,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             case GapRead read: OnGapRead(read); break;
             case CatchUp: StartFill(); break;
             case MembershipSettled: _inFlight--; break;
+            case PresenceTick: _presenceBatch.TickScheduled = false; SendPresenceBatch(); break;
         }
     }
 
@@ -390,6 +396,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
     private void Deliver(ChatMessage message)
     {
+        SendPresenceBatch();
         _recent.Add(message);
         Volatile.Write(ref _lastDelivered, message.Seq);
         // The log has committed it by now: the delivery-latency histogram runs from here to each member's write.
@@ -559,6 +566,9 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         if (_members.Add(member))
         {
             _memberCount = _members.Count;
+            // A newcomer also gets the batch gathering now, though some of it came before its joined list: every
+            // change sets a name present or absent, so replaying ones the list already holds changes nothing.
+            _batchMembers += member.PresenceBatches ? 1 : 0;
         }
 
         var join = completed.Join;
@@ -612,6 +622,11 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         }
 
         _memberCount = _members.Count;
+        if (member.PresenceBatches && --_batchMembers == 0)
+        {
+            _presenceBatch.Clear(); // nobody is left to tell
+        }
+
         if (leave.Reply)
         {
             member.Send(new LeftEvent(Name));
@@ -668,16 +683,66 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
     private void OnPresence(PresenceChange change)
     {
-        bool fromHere = change.Node == _services.Node.Id;
-        var presence = new PresenceEvent(Name, change.Name, change.Kind, change.To, change.Members);
-        var frame = new BroadcastFrame(presence);
+        if (_members.Count > _batchMembers)
+        {
+            // Members that did not ask for batches get each change at once, as always, except the one who made it.
+            bool fromHere = change.Node == _services.Node.Id;
+            var frame = new BroadcastFrame(new PresenceEvent(Name, change.Name, change.Kind, change.To, change.Members));
+            int sent = 0;
+            foreach (var member in _members)
+            {
+                if (!member.PresenceBatches && !(fromHere && member.Id == change.ConnectionId) && member.TrySendFrame(frame.For(member.Format)))
+                {
+                    sent++;
+                }
+            }
+
+            _services.Metrics.PresenceFramesAdd(sent);
+        }
+
+        if (_batchMembers == 0)
+        {
+            return;
+        }
+
+        _presenceBatch.Add(change.Kind, change.Name, change.To, change.Members);
+        if (_presenceBatch.Count >= _services.Options.Presence.MaxBatchChanges)
+        {
+            SendPresenceBatch();
+        }
+        else if (!_presenceBatch.TickScheduled)
+        {
+            _presenceBatch.TickScheduled = true;
+            _ = TickLaterAsync();
+        }
+    }
+
+    private async Task TickLaterAsync()
+    {
+        await Task.Delay(_services.Options.Presence.BatchInterval, _services.Clock);
+        // Fails once the actor has retired: it had no members left to tell.
+        _mailbox.Writer.TryWrite(PresenceTick.Instance);
+    }
+
+    /// <summary>Sends what the batch gathered to every member that takes batches, encoded once per format.</summary>
+    private void SendPresenceBatch()
+    {
+        if (_presenceBatch.Count == 0)
+        {
+            return;
+        }
+
+        var frame = new BroadcastFrame(_presenceBatch.Take(Name));
+        int sent = 0;
         foreach (var member in _members)
         {
-            if (!(fromHere && member.Id == change.ConnectionId))
+            if (member.PresenceBatches && member.TrySendFrame(frame.For(member.Format)))
             {
-                member.TrySendFrame(frame.For(member.Format));
+                sent++;
             }
         }
+
+        _services.Metrics.PresenceFramesAdd(sent);
     }
 
     private void SendHistory(HistoryOfRoom request)

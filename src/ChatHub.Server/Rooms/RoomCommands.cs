@@ -115,3 +115,9 @@ internal sealed class CatchUp : RoomCommand
 {
     public static readonly CatchUp Instance = new();
 }
+
+/// <summary>A presence batch's tick has passed: send what it gathered.</summary>
+internal sealed class PresenceTick : RoomCommand
+{
+    public static readonly PresenceTick Instance = new();
+}

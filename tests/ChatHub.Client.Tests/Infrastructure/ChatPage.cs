@@ -34,6 +34,9 @@ public sealed class ChatPage : IAsyncDisposable
     /// <summary>Browser console errors and uncaught exceptions, to fail tests on broken scripts.</summary>
     public List<string> ScriptErrors { get; } = [];
 
+    /// <summary>Every text frame the page's WebSockets received, in order (read under a lock: Playwright adds from its own thread).</summary>
+    public List<string> ReceivedFrames { get; } = [];
+
     /// <summary>Opens the client from <paramref name="baseUri"/> in a fresh browser context.</summary>
     public static async Task<ChatPage> OpenAsync(IBrowser browser, Uri baseUri, string? name = null, string? room = null, ViewportSize? viewport = null, ColorScheme colorScheme = ColorScheme.Light)
     {
@@ -41,6 +44,13 @@ public sealed class ChatPage : IAsyncDisposable
         IPage page = await context.NewPageAsync();
         var chatPage = new ChatPage(context, page);
         page.PageError += (_, error) => chatPage.ScriptErrors.Add(error);
+        page.WebSocket += (_, socket) => socket.FrameReceived += (_, frame) =>
+        {
+            lock (chatPage.ReceivedFrames)
+            {
+                chatPage.ReceivedFrames.Add(frame.Text ?? "");
+            }
+        };
         page.Console += (_, message) =>
         {
             if (message.Type == "error" && !message.Text.Contains("WebSocket", StringComparison.Ordinal)) chatPage.ScriptErrors.Add($"{message.Text} ({message.Location})");

@@ -83,6 +83,41 @@ public sealed partial class ProtocolExamplesTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task The_presence_batch_example_looks_like_the_real_one()
+    {
+        var example = JsonNode.Parse(ExampleLines(Section("### Presence batches")).Single().Json)!.AsObject();
+
+        // The example's changes: carol joins and renames, dave leaves, all within one (long) tick; a message sends it.
+        await using var server = await TestServer.StartAsync("Presence:BatchInterval=00:00:05");
+        await using var dave = await server.ConnectJsonAsync("name=dave&room=lobby");
+        await dave.ExpectAsync("welcome");
+        await dave.ExpectAsync("joined");
+        await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await using var carol = await server.ConnectJsonAsync("name=carol&room=lobby");
+        await carol.ExpectAsync("welcome");
+        await carol.ExpectAsync("joined");
+        await carol.SendJsonAsync(new { type = "nick", name = "caroline" });
+        await carol.WaitForAsync("nick");
+        await dave.SendJsonAsync(new { type = "leave", room = "lobby" });
+        await dave.WaitForAsync("left");
+        await carol.SendJsonAsync(new { type = "say", room = "lobby", text = "hi" });
+
+        var real = await ann.ExpectAsync("presence_batch");
+        // Compare from carol's join on, as the example starts there (ann's batch also holds her own join first).
+        var changes = real["changes"]!.AsArray().Select(c => c!.DeepClone()).Skip(1).ToArray();
+        real["changes"] = new JsonArray(changes);
+        AssertSameShape(example, real);
+        var exampleChanges = example["changes"]!.AsArray();
+        Assert.Equal(exampleChanges.Count, changes.Length);
+        for (int i = 0; i < changes.Length; i++)
+        {
+            AssertSameShape(exampleChanges[i]!, changes[i]);
+        }
+    }
+
     /// <summary>Same JSON kinds and the same field names all the way down; the values that name a kind must match.</summary>
     private static void AssertSameShape(JsonNode documented, JsonNode? real, string path = "$")
     {

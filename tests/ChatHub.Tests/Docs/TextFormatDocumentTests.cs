@@ -22,6 +22,7 @@ public sealed partial class TextFormatDocumentTests
         ["`presence` join"] = [new PresenceEvent("lobby", "bob", PresenceEvent.Join, null, 3)],
         ["`presence` leave"] = [new PresenceEvent("lobby", "bob", PresenceEvent.Leave, null, 2)],
         ["`presence` rename"] = [new PresenceEvent("lobby", "bob", PresenceEvent.Rename, "bobby", 2)],
+        ["`presence_batch`"] = [new PresenceBatchEvent("lobby", [new PresenceItem(PresenceEvent.Join, "carol", null), new PresenceItem(PresenceEvent.Rename, "carol", "caroline"), new PresenceItem(PresenceEvent.Leave, "dave", null)], 3)],
         ["`message`"] = [new MessageEvent(new ChatMessage("lobby", 1, "ann", "hello", Time, null))],
         ["`dm`"] = [new DmEvent("bob", "ann", "hi", Time)],
         ["`members`"] = [new MembersEvent("lobby", ["ann", "bob"])],

@@ -19,9 +19,9 @@ internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, No
         {
             int count = members.Names.GetValueOrDefault(name) + 1;
             members.Names[name] = count;
-            members.Sorted = null;
             if (count == 1)
             {
+                members.Insert(name);
                 bus.PublishPresence(room, new PresenceChange(PresenceEvent.Join, name, null, node.Id, connectionId, members.Names.Count));
             }
 
@@ -75,7 +75,11 @@ internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, No
             bool oldGone = Remove(members, oldName);
             int newCount = members.Names.GetValueOrDefault(newName) + 1;
             members.Names[newName] = newCount;
-            members.Sorted = null;
+            if (newCount == 1)
+            {
+                members.Insert(newName);
+            }
+
             int count = members.Names.Count;
             if (oldGone && newCount == 1)
             {
@@ -149,7 +153,6 @@ internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, No
             return false;
         }
 
-        members.Sorted = null;
         if (count > 1)
         {
             members.Names[name] = count - 1;
@@ -157,27 +160,41 @@ internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, No
         }
 
         members.Names.Remove(name);
+        members.Delete(name);
         return true;
     }
 
     /// <summary>A room's names; guarded by locking the instance.</summary>
     private sealed class RoomMembers
     {
+        private string[] _sorted = [];
+
         public Dictionary<string, int> Names { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>Sorted names, built on first need after a change (joins and <c>who</c> read it often).</summary>
-        public string[]? Sorted { get; set; }
+        /// <summary>
+        /// The names sorted, kept up to date by each change: a new array per change (callers keep the one they got,
+        /// as <c>joined.members</c>), built by one binary search and one copy. Sorting the whole room again after
+        /// every join and leave made a room filling up or emptying cost n² log n comparisons.
+        /// </summary>
+        public string[] SortedNames() => _sorted;
 
-        public string[] SortedNames()
+        public void Insert(string name)
         {
-            if (Sorted is null)
-            {
-                var names = Names.Keys.ToArray();
-                Array.Sort(names, StringComparer.OrdinalIgnoreCase);
-                Sorted = names;
-            }
+            int at = ~Array.BinarySearch(_sorted, name, StringComparer.OrdinalIgnoreCase);
+            var names = new string[_sorted.Length + 1];
+            Array.Copy(_sorted, names, at);
+            names[at] = name;
+            Array.Copy(_sorted, at, names, at + 1, _sorted.Length - at);
+            _sorted = names;
+        }
 
-            return Sorted;
+        public void Delete(string name)
+        {
+            int at = Array.BinarySearch(_sorted, name, StringComparer.OrdinalIgnoreCase);
+            var names = new string[_sorted.Length - 1];
+            Array.Copy(_sorted, names, at);
+            Array.Copy(_sorted, at + 1, names, at, _sorted.Length - at - 1);
+            _sorted = names;
         }
     }
 }

@@ -9,12 +9,14 @@ namespace ChatHub.Server.Backplane.Redis;
 /// Keeps this node alive in the cluster and the cluster clean: every third of <c>NodeTimeout</c> it renews its
 /// heartbeat on every shard and, in the same script, removes nodes whose heartbeat ran out (their names freed,
 /// their members out of their rooms with a presence leave). No leader: every node runs it, and the script is
-/// atomic. When a link to a shard comes back, the node re-asserts its names and memberships there.
+/// atomic. When a link to a shard comes back, the node re-asserts its names and memberships there. Each beat also
+/// lets the bus find rooms whose last publish was lost (<see cref="RedisRoomBus.CatchUpQuietRoomsAsync"/>).
 /// </summary>
 internal sealed partial class NodeHeartbeat(
     RedisShards shards,
     RedisNameDirectory names,
     RedisRoomMembership membership,
+    RedisRoomBus bus,
     NodeIdentity node,
     IOptions<ChatHubOptions> options,
     TimeProvider clock,
@@ -50,6 +52,15 @@ internal sealed partial class NodeHeartbeat(
                 {
                     LogHeartbeatFailed(logger, e, shard);
                 }
+            }
+
+            try
+            {
+                await bus.CatchUpQuietRoomsAsync();
+            }
+            catch (Exception e)
+            {
+                LogQuietCheckFailed(logger, e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -91,6 +102,9 @@ internal sealed partial class NodeHeartbeat(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat on Redis shard {Shard} failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, int shard);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checking quiet rooms for lost publishes failed")]
+    private static partial void LogQuietCheckFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Names and memberships re-asserted on Redis shard {Shard}")]
     private static partial void LogResynced(ILogger logger, int shard);

@@ -34,16 +34,26 @@ internal sealed partial class NodeHeartbeat(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_timeout / 3, clock);
+        var beaten = new bool[shards.Count];
         do
         {
             for (int shard = 0; shard < shards.Count; shard++)
             {
                 try
                 {
-                    var dead = (RedisResult[])(await shards.Database(shard).ScriptEvaluateAsync(RedisScripts.Heartbeat,
+                    var answer = (RedisResult[])(await shards.Database(shard).ScriptEvaluateAsync(RedisScripts.Heartbeat,
                         [RedisKeys.Nodes],
                         [node.Id, ((long)_timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "chathub:"]))!;
-                    foreach (var gone in dead)
+                    if ((long)answer[0] == 1 && beaten[shard])
+                    {
+                        // Alive but too slow to beat in time (a starved CPU, a long pause): the others took this node
+                        // for dead and removed its names and members. Nothing else would tell it; claim them back.
+                        LogRemovedWhileAlive(logger, shard);
+                        await ResyncAsync(shard);
+                    }
+
+                    beaten[shard] = true;
+                    foreach (var gone in answer.Skip(1))
                     {
                         LogNodeRemoved(logger, (string)gone!, shard);
                     }
@@ -102,6 +112,9 @@ internal sealed partial class NodeHeartbeat(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat on Redis shard {Shard} failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, int shard);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This node missed its heartbeat on Redis shard {Shard} and the other nodes removed its names and members; re-asserting them")]
+    private static partial void LogRemovedWhileAlive(ILogger logger, int shard);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking quiet rooms for lost publishes failed")]
     private static partial void LogQuietCheckFailed(ILogger logger, Exception exception);

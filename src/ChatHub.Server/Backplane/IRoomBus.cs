@@ -23,6 +23,9 @@ internal interface IRoomSink
 
     /// <summary>The bus lost its link and has it back: whatever was published meanwhile must be read from the log.</summary>
     void OnResumed();
+
+    /// <summary>The last seq the room delivered, so a bus can tell a room that missed the end of a conversation.</summary>
+    long LastSeq { get; }
 }
 
 /// <summary>One member joining, leaving or renaming, as every node hears it.</summary>

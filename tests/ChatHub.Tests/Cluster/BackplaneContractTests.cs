@@ -189,6 +189,8 @@ public abstract class BackplaneContractTests : IAsyncLifetime
 
         public void OnPresence(PresenceChange change) => Presence.Writer.TryWrite(change);
 
+        public long LastSeq => 0;
+
         public void OnResumed()
         {
         }

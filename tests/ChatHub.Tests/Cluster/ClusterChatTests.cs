@@ -221,6 +221,30 @@ public sealed class ClusterChatTests : IAsyncLifetime
         Assert.Equal(0, Volatile.Read(ref bus.DropNextMessages));
     }
 
+    [Fact]
+    public async Task A_lost_last_publish_reaches_the_member_without_a_later_message()
+    {
+        // A short NodeTimeout: the heartbeat, and with it the check for rooms behind Redis, runs every second.
+        await using var cluster = await ClusterNodes.StartAsync(2, _redis.Configuration,
+            "Cluster:NodeTimeout=00:00:03", "Cluster:OperationTimeout=00:00:02");
+        await using var ann = await cluster[0].ConnectJsonAsync("name=ann&room=quiet");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await using var bob = await cluster[1].ConnectJsonAsync("name=bob&room=quiet");
+        await bob.ExpectAsync("welcome");
+        await bob.ExpectAsync("joined");
+
+        // Node 1 loses the publish of the room's last message; nothing is said after it.
+        var bus = (ChatHub.Server.Backplane.Redis.RedisRoomBus)cluster[1].App.Services.GetService(typeof(ChatHub.Server.Backplane.IRoomBus))!;
+        Interlocked.Exchange(ref bus.DropNextMessages, 1);
+        await ann.SendJsonAsync(new { type = "say", room = "quiet", text = "the last word" });
+        await ann.WaitForAsync("ack");
+
+        var message = await bob.WaitForAsync("message");
+        Assert.Equal((1L, "the last word"), ((long)message["seq"]!, (string)message["text"]!));
+        Assert.Equal(0, Volatile.Read(ref bus.DropNextMessages));
+    }
+
     private static async Task<WsClient> ConnectWhenFreeAsync(TestServer node, string query)
     {
         // The old connection's name is released when the node has seen it go; until then a join gives a guest name.

@@ -40,6 +40,40 @@ public sealed class ClusterFailureTests
     }
 
     [Fact]
+    public async Task A_node_removed_as_dead_while_alive_claims_its_names_and_members_back()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await ClusterNodes.StartAsync(2, redis.Configuration,
+            "Cluster:NodeTimeout=00:00:03", "Cluster:OperationTimeout=00:00:02");
+        await using var ann = await cluster[0].ConnectJsonAsync("name=ann&room=slow");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        await using var bob = await cluster[1].ConnectJsonAsync("name=bob&room=slow");
+        await bob.ExpectAsync("welcome");
+        await bob.ExpectAsync("joined");
+        Assert.Equal(("bob", "join"), Presence(await ann.ExpectAsync("presence")));
+
+        // Node 1 keeps running, but the others find its heartbeat run out (as when its CPU was starved for longer
+        // than NodeTimeout): its expiry is set in the past and a survivor's sweep runs, as the heartbeat script does.
+        string slowNode = ((ChatHub.Server.Backplane.NodeIdentity)cluster[1].App.Services.GetService(typeof(ChatHub.Server.Backplane.NodeIdentity))!).Id;
+        Assert.Equal("0", await redis.CliAsync("ZADD", "chathub:nodes", "XX", "0", slowNode));
+        string swept = await redis.CliAsync("EVAL", ChatHub.Server.Backplane.Redis.RedisScripts.Heartbeat, "1", "chathub:nodes", "test-sweeper", "-1", "chathub:");
+        Assert.Contains(slowNode, swept, StringComparison.Ordinal);
+        Assert.Equal(("bob", "leave"), Presence(await ann.ExpectAsync("presence")));
+        Assert.Equal("", await redis.CliAsync("HKEYS", "chathub:name:bob"));
+
+        // Node 1's next beat finds itself gone from the node list and re-asserts bob's name and membership.
+        Assert.Equal(("bob", "join"), Presence(await ann.ExpectAsync("presence")));
+        Assert.Equal(slowNode, await redis.CliAsync("HKEYS", "chathub:name:bob"));
+        await ann.SendJsonAsync(new { type = "dm", to = "bob", text = "still there?", @ref = "d1" });
+        Assert.Equal("still there?", (string)(await bob.WaitForAsync("dm"))["text"]!);
+        await bob.SendJsonAsync(new { type = "say", room = "slow", text = "yes" });
+        Assert.Equal("yes", (string)(await ann.WaitForAsync("message"))["text"]!);
+    }
+
+    private static (string, string) Presence(System.Text.Json.Nodes.JsonObject frame) => ((string)frame["name"]!, (string)frame["event"]!);
+
+    [Fact]
     public async Task Redis_restarted_mid_chat_loses_nothing_acked_answers_unavailable_meanwhile_and_recovers_alone()
     {
         await using var redis = await RedisServer.StartAsync(appendOnly: true);

@@ -8,6 +8,8 @@ namespace ChatHub.LoadTests.Scenarios.Fanout;
 /// messages with at most <see cref="Window"/> not yet echoed back to the sender.
 /// The server must allow the sender more than the default 20 messages/s
 /// (<c>--ChatHub:Limits:MessagesPerSecond</c>, <c>MessageBurst</c>) or the run fails on <c>rate_limited</c>.
+/// With several servers (nodes of one cluster) member i joins through server i modulo their number, the sender
+/// through the first, and CPU is summed over all of them: the cross-node fan-out cost.
 /// </summary>
 internal sealed class FanoutOptions
 {
@@ -28,7 +30,7 @@ internal sealed class FanoutOptions
 
     public static FanoutOptions From(CommandLine cl, string command) => new()
     {
-        Servers = cl.Servers().Take(1).ToList(),
+        Servers = cl.Servers().ToList(),
         Members = cl.Int("members", 200),
         Messages = cl.Int("messages", 5000),
         WarmupMessages = cl.Int("warmup-messages", 500),

@@ -17,7 +17,7 @@ internal static class FanoutScenario
         var result = new FanoutResult
         {
             Run = RunInfo.Create("fanout", options.Label, options.Command),
-            Server = options.Servers[0].BaseUrl.ToString(),
+            Server = string.Join(" ", options.Servers.Select(s => s.BaseUrl.ToString())),
             Kind = options.Servers[0].Kind.Name(),
             Room = options.Room,
             Members = options.Members,
@@ -36,7 +36,7 @@ internal static class FanoutScenario
         // One sender: every kind of server keeps its messages in order, so seq is checked everywhere. A sender
         // learns that a message landed by seeing it in the room (Node and SignalR have no ack), ChatHub's echo too.
         var members = Enumerable.Range(0, options.Members).Select(i => new FanoutMember(run, isSender: i == 0)).ToList();
-        IChatConnection[] connections = await MemberConnector.ConnectAsync(connector, [target.BaseUrl], members, options.ConnectConcurrency, options.ConnectTimeout, deadline.Token).ConfigureAwait(false);
+        IChatConnection[] connections = await MemberConnector.ConnectAsync(connector, [.. options.Servers.Select(s => s.BaseUrl)], members, options.ConnectConcurrency, options.ConnectTimeout, deadline.Token).ConfigureAwait(false);
         IChatConnection sender = connections[0];
         CpuMeter? cpu = null;
         long steadyStart = 0;

@@ -29,7 +29,7 @@ internal sealed partial class RedisRoomBus : IRoomBus
     public async Task SubscribeAsync(string room, IRoomSink sink, CancellationToken cancellationToken)
     {
         var queue = await _shards.Subscriber(_shards.ForRoom(room)).SubscribeAsync(RedisKeys.RoomChannel(room));
-        var subscription = new Subscription(sink, queue, _shards.ForRoom(room));
+        var subscription = new Subscription(room, sink, queue, _shards.ForRoom(room));
         _rooms[room] = subscription;
         queue.OnMessage(message => Dispatch(room, sink, message.Message));
     }
@@ -111,7 +111,53 @@ internal sealed partial class RedisRoomBus : IRoomBus
         }
     }
 
-    private sealed record Subscription(IRoomSink Sink, ChannelMessageQueue Queue, int Shard);
+    /// <summary>
+    /// A lost publish shows as a gap when the room's next message arrives; the last message of a conversation has
+    /// no next one. So, once per heartbeat, the node reads the seq of every room it subscribes to (one MGET per
+    /// shard and batch) and a room that has still not delivered a seq Redis already had at the previous check
+    /// reads the stream. Waiting one whole interval keeps messages that are merely on their way from causing reads.
+    /// </summary>
+    public async Task CatchUpQuietRoomsAsync()
+    {
+        foreach (var shardRooms in _rooms.Values.GroupBy(s => s.Shard))
+        {
+            foreach (var batch in shardRooms.Chunk(QuietCheckBatch))
+            {
+                var seqs = await _shards.Database(shardRooms.Key).StringGetAsync(batch.Select(s => (RedisKey)RedisKeys.Seq(s.Room)).ToArray());
+                for (int i = 0; i < batch.Length; i++)
+                {
+                    var subscription = batch[i];
+                    long stored = seqs[i].TryParse(out long seq) ? seq : 0;
+                    if (subscription.Sink.LastSeq < Math.Min(stored, subscription.SeenSeq))
+                    {
+                        LogQuietRoomBehind(_logger, subscription.Room, subscription.Sink.LastSeq, stored);
+                        subscription.Sink.OnResumed();
+                    }
+
+                    subscription.SeenSeq = stored;
+                }
+            }
+        }
+    }
+
+    private const int QuietCheckBatch = 1000;
+
+    private sealed class Subscription(string room, IRoomSink sink, ChannelMessageQueue queue, int shard)
+    {
+        public string Room { get; } = room;
+
+        public IRoomSink Sink { get; } = sink;
+
+        public ChannelMessageQueue Queue { get; } = queue;
+
+        public int Shard { get; } = shard;
+
+        /// <summary>The room's seq in Redis at the previous check; written by the heartbeat loop only.</summary>
+        public long SeenSeq { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Room {Room}: delivered up to {Delivered} while Redis has {Stored} since the last check; reading the stream (a lost publish)")]
+    private static partial void LogQuietRoomBehind(ILogger logger, string room, long delivered, long stored);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Unsubscribing a room failed")]
     private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception);

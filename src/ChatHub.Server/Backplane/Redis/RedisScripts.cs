@@ -126,12 +126,13 @@ internal static class RedisScripts
     /// <summary>
     /// Renews this node's heartbeat (by Redis's clock) and removes every node whose heartbeat ran out: frees its
     /// names and takes its members out of their rooms with a published leave. Atomic, so any number of
-    /// survivors may run it at once. Returns the dead nodes. KEYS: nodes. ARGV: node, lifetime (ms), key prefix.
+    /// survivors may run it at once. Returns 1 if this node was not listed (its first beat, or the others removed it
+    /// as dead), else 0, followed by the dead nodes. KEYS: nodes. ARGV: node, lifetime (ms), key prefix.
     /// </summary>
     public const string Heartbeat = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+        local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
         local p = ARGV[3]
         for _, d in ipairs(dead) do
@@ -160,6 +161,7 @@ internal static class RedisScripts
           redis.call('DEL', roomsKey)
           redis.call('ZREM', KEYS[1], d)
         end
+        table.insert(dead, 1, added)
         return dead
         """;
 

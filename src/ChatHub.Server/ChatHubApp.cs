@@ -73,7 +73,6 @@ public static partial class ChatHubApp
     {
         services.AddOptions<ChatHubOptions>()
             .Bind(configuration.GetSection(ChatHubOptions.SectionName))
-            .ValidateDataAnnotations()
             .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
             .Validate(o => o.Cluster.NodeTimeout >= TimeSpan.FromSeconds(1) && o.Cluster.OperationTimeout > TimeSpan.Zero
@@ -81,6 +80,7 @@ public static partial class ChatHubApp
                 "ChatHub:Cluster:NodeTimeout must be 1 s or more and OperationTimeout positive and shorter than it")
             .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChatHubOptions>, ChatHubOptionsValidator>();
 
         services.AddChatHubSecurity(configuration);
         services.AddSingleton(TimeProvider.System);

@@ -6,7 +6,8 @@ namespace ChatHub.Server.Configuration;
 /// <summary>
 /// Everything under the <c>ChatHub:</c> configuration section. Defaults are documented in docs/configuration.md.
 /// <c>[ValidateObjectMembers]</c> makes the start-up validation reach the ranges of the nested sections (it does not
-/// descend into nested objects by itself).
+/// descend into nested objects by itself); sections without annotations (Logging, Cluster) go without it, as the
+/// validator generator asks, and are checked by <c>Validate</c> rules at registration.
 /// </summary>
 public sealed class ChatHubOptions
 {
@@ -18,7 +19,7 @@ public sealed class ChatHubOptions
 
     [ValidateObjectMembers] public ConnectionOptions Connections { get; set; } = new();
 
-    [ValidateObjectMembers] public LoggingOptions Logging { get; set; } = new();
+    public LoggingOptions Logging { get; set; } = new();
 
     /// <summary>
     /// StackExchange.Redis configuration string(s). Set: this node is one of a cluster that shares rooms, names
@@ -27,7 +28,7 @@ public sealed class ChatHubOptions
     /// </summary>
     public string? Redis { get; set; }
 
-    [ValidateObjectMembers] public ClusterOptions Cluster { get; set; } = new();
+    public ClusterOptions Cluster { get; set; } = new();
 }
 
 public sealed class ClusterOptions

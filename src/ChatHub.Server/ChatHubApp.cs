@@ -34,7 +34,8 @@ public static partial class ChatHubApp
         DefaultListenAddress.ApplyWhenUnconfigured(builder);
         var limits = builder.Configuration.GetSection($"{ChatHubOptions.SectionName}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
         long? openFiles = OpenFileLimit.RaiseToHardLimit();
-        int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles);
+        int openAtStart = OpenFileLimit.CountOpen() ?? 0;
+        int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles, openAtStart);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -52,7 +53,8 @@ public static partial class ChatHubApp
         AddChatHubServices(builder.Services, builder.Configuration);
 
         var app = builder.Build();
-        LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"), connectionCap, openFiles ?? -1);
+        LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"),
+            connectionCap, openFiles ?? -1, openAtStart, limits.FileDescriptorReserve);
         app.UseForwardedHeaders();
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = ClientFiles() });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = ClientFiles() });
@@ -126,8 +128,9 @@ public static partial class ChatHubApp
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Accepting at most {MaxConnections} connections (open-files limit {OpenFiles})")]
-    private static partial void LogConnectionCap(ILogger logger, int maxConnections, long openFiles);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Accepting at most {MaxConnections} connections (open-files limit {OpenFiles}, {OpenAtStart} open at start, {Reserve} kept for files opened later)")]
+    private static partial void LogConnectionCap(ILogger logger, int maxConnections, long openFiles, int openAtStart, int reserve);
 
     private static PhysicalFileProvider ClientFiles()
     {

@@ -20,11 +20,12 @@ requirements=(
   curl:curl sqlite3:sqlite3                  # listen-address test (curl in a network namespace), backup test
   iproute2:ss                                # the TCP keep-alive test reads the kernel's socket table
   nodejs:node npm:npm                        # wscat, and the Node reference server of the load-test smoke tests
+  clang:clang zlib1g-dev:/usr/include/zlib.h # Native AOT publish (the published-binary tests) compiles and links with them
 )
 missing=() packages=()
 for requirement in "${requirements[@]}"; do
   package=${requirement%%:*} command=${requirement#*:}
-  if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "$command" ]; then missing+=("$package"); fi
+  if ! command -v "$command" >/dev/null 2>&1 && [ ! -e "$command" ]; then missing+=("$package"); fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]} (Debian packages)"

@@ -2,14 +2,15 @@
 # Builds the ChatHub container image from the repository's Dockerfile with podman, tagged chathub:<version> (the
 # server project's <Version>) and chathub:latest.
 #
-# The Dockerfile's base images are mcr.microsoft.com/dotnet/sdk:10.0 and mcr.microsoft.com/dotnet/aspnet:10.0.
+# The Dockerfile's base images are mcr.microsoft.com/dotnet/sdk:10.0 and mcr.microsoft.com/dotnet/runtime-deps:10.0.
 # Where they are not in podman's store and cannot be pulled (CHATHUB_STAND_INS=auto, the default, builds them when
-# they are missing; =always rebuilds them; =never only uses what is there), this script builds local stand-ins
-# under those names from deploy/stand-ins/: a minimal Debian root filesystem made by mmdebstrap from Debian's
-# packages, plus this machine's .NET (the runtime and ASP.NET Core shared framework for aspnet, the whole SDK for
-# sdk), with the real images' user `app` (uid 1654) and variables. The root filesystem is cached in
-# ${XDG_CACHE_HOME:-$HOME/.cache}/chathub. The image itself is always built with --pull=never, so it is built on
-# whatever carries those names: the real images where they were pulled, the stand-ins here.
+# they are missing, or when an SDK image there could not get clang for the Native AOT publish; =always rebuilds
+# them; =never only uses what is there), this script builds local stand-ins under those names from
+# deploy/stand-ins/: a minimal Debian root filesystem made by mmdebstrap from Debian's packages (for the SDK also
+# clang and zlib's headers, plus this machine's whole .NET SDK), with the real images' user `app` (uid 1654) and
+# variables. The root filesystems are cached in ${XDG_CACHE_HOME:-$HOME/.cache}/chathub. The image itself is always
+# built with --pull=never, so it is built on whatever carries those names: the real images where they were pulled,
+# the stand-ins here.
 #
 # Settings (environment):
 #   CHATHUB_PODMAN_FLAGS   global podman flags; default "--runtime runc --cgroup-manager=cgroupfs"
@@ -41,18 +42,21 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/src/ChatHub.Serve
 [ -n "$version" ] || { log "no <Version> in src/ChatHub.Server/ChatHub.Server.csproj"; exit 1; }
 
 sdk_image=mcr.microsoft.com/dotnet/sdk:10.0
-aspnet_image=mcr.microsoft.com/dotnet/aspnet:10.0
+runtime_deps_image=mcr.microsoft.com/dotnet/runtime-deps:10.0
 
-# The Debian root filesystem both stand-ins start from: Essential packages only (bash, coreutils, grep, ...) plus
-# the libraries .NET needs (the real images' list: ca-certificates, libc6, libgcc-s1, libicu72, libssl3,
-# libstdc++6, tzdata, zlib1g); no apt, documentation, manual pages or translations. Built once, then reused.
+# debian_rootfs NAME [PACKAGE...]: a Debian bookworm root filesystem of the Essential packages only (bash,
+# coreutils, grep, ...) plus the libraries .NET programs need (the real images' list: ca-certificates, libc6,
+# libgcc-s1, libicu72, libssl3, libstdc++6, tzdata, zlib1g) and the named packages; no apt, documentation, manual
+# pages or translations. Built once per NAME, then reused.
 debian_rootfs() {
-  local tarball=$cache/debian-bookworm-dotnet-deps.tar
+  local name=$1; shift
+  local tarball=$cache/debian-bookworm-$name.tar include=ca-certificates,libc6,libgcc-s1,libicu72,libssl3,libstdc++6,tzdata,zlib1g
+  local package
+  for package in "$@"; do include+=",$package"; done
   if [ ! -s "$tarball" ]; then
     mkdir -p "$cache"
-    log "making a minimal Debian bookworm root filesystem with mmdebstrap (cached in $cache)"
-    mmdebstrap --quiet --variant=essential --format=tar \
-      --include=ca-certificates,libc6,libgcc-s1,libicu72,libssl3,libstdc++6,tzdata,zlib1g \
+    log "making a minimal Debian bookworm root filesystem ($name) with mmdebstrap (cached in $cache)"
+    mmdebstrap --quiet --variant=essential --format=tar --include="$include" \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
       bookworm "$tarball.partial" "$mirror"
@@ -61,17 +65,16 @@ debian_rootfs() {
   echo "$tarball"
 }
 
-# build_stand_in NAME TAG DOTNET_PART...: a context with the root filesystem and the named parts of this machine's
-# .NET installation (hard links where the file system allows, copies elsewhere), built with NAME.Containerfile.
+# build_stand_in NAME TAG ROOTFS [DOTNET_PART...]: a context with the root filesystem and the named parts of this
+# machine's .NET installation (hard links where the file system allows, copies elsewhere), built with
+# NAME.Containerfile.
 build_stand_in() {
-  local name=$1 tag=$2; shift 2
+  local name=$1 tag=$2 rootfs=$3; shift 3
   local dotnet_root runtime sdk context
   dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
   runtime=$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" && $2 ~ /^10\./ {v=$2} END {print v}')
   sdk=$(dotnet --list-sdks | awk '$1 ~ /^10\./ {v=$1} END {print v}')
   [ -n "$runtime" ] || { log "this machine has no .NET 10 runtime to put in the stand-ins"; exit 1; }
-  local rootfs
-  rootfs=$(debian_rootfs)
   context=$(mktemp -d "$cache/stand-in.XXXXXX")
   cp -l "$rootfs" "$context/rootfs.tar" 2>/dev/null || cp "$rootfs" "$context/rootfs.tar"
   mkdir -p "$context/dotnet"
@@ -80,27 +83,30 @@ build_stand_in() {
     mkdir -p "$context/dotnet/$(dirname "$part")"
     cp -al "$dotnet_root/$part" "$context/dotnet/$part" 2>/dev/null || cp -a "$dotnet_root/$part" "$context/dotnet/$part"
   done
-  log "building the stand-in $tag (.NET runtime $runtime${sdk:+, SDK $sdk})"
+  log "building the stand-in $tag${sdk:+ (.NET SDK $sdk)}"
   pm build --pull=never --format docker --network=none -q \
     --build-arg "DOTNET_VERSION=$runtime" --build-arg "DOTNET_SDK_VERSION=$sdk" \
     -f "$repo/deploy/stand-ins/$name.Containerfile" -t "$tag" "$context" >/dev/null
   rm -rf "$context"
 }
 
+# stand_in_needed IMAGE [CHECK]: whether to build the stand-in for IMAGE; CHECK, a shell command run in an image
+# already there, says whether that image will do (an SDK stand-in from before the Native AOT publish has no clang).
 stand_in_needed() {
   case $stand_ins in
     always) return 0 ;;
     never) return 1 ;;
-    *) ! pm image exists "$1" ;;
+    *) ! pm image exists "$1" || { [ -n "${2:-}" ] && ! pm run --rm --network=none "$1" sh -c "$2" >/dev/null 2>&1; } ;;
   esac
 }
 
-if stand_in_needed "$aspnet_image"; then
-  build_stand_in aspnet "$aspnet_image" dotnet LICENSE.txt ThirdPartyNotices.txt host \
-    shared/Microsoft.NETCore.App shared/Microsoft.AspNetCore.App
+if stand_in_needed "$runtime_deps_image"; then
+  build_stand_in runtime-deps "$runtime_deps_image" "$(debian_rootfs dotnet-deps)"
 fi
-if stand_in_needed "$sdk_image"; then
-  build_stand_in sdk "$sdk_image" dotnet LICENSE.txt ThirdPartyNotices.txt host shared sdk sdk-manifests packs templates
+# The real SDK image gets clang with apt in the Dockerfile; a stand-in must carry it.
+if stand_in_needed "$sdk_image" 'command -v clang || command -v apt-get'; then
+  build_stand_in sdk "$sdk_image" "$(debian_rootfs dotnet-deps-clang clang zlib1g-dev)" \
+    dotnet LICENSE.txt ThirdPartyNotices.txt host shared sdk sdk-manifests packs templates
 fi
 
 # --format docker keeps the Dockerfile's HEALTHCHECK (the OCI image format has no health check).

@@ -40,7 +40,8 @@ internal static class Program
           compare       idle, fanout and chat against ChatHub (memory, SQLite), the Node ws and the SignalR peers,
                         each scenario on a freshly started server; a side-by-side table and a plot of all
                         --targets chathub-memory,chathub-sqlite,node-ws,signalr
-                        --server-dll src/ChatHub.Server/bin/Release/net10.0/ChatHub.Server.dll
+                        --server-dll src/ChatHub.Server/bin/Release/net10.0/ChatHub.Server.dll (or a published
+                        executable, e.g. the Native AOT server run-all.sh publishes)
                         --signalr-dll loadtests/peers/signalr/bin/Release/net10.0/SignalRPeer.dll
                         --node-peer loadtests/peers/node-ws (npm ci runs there if ws is missing)
                         --idle-steps 0,1000,2000,5000,10000 --idle-from 1000 --idle-rooms 100

@@ -34,7 +34,8 @@ public static partial class ChatHubApp
         DefaultListenAddress.ApplyWhenUnconfigured(builder);
         var limits = builder.Configuration.GetSection($"{ChatHubOptions.SectionName}:Limits").Get<LimitsOptions>() ?? new LimitsOptions();
         long? openFiles = OpenFileLimit.RaiseToHardLimit();
-        int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles);
+        int openAtStart = OpenFileLimit.CountOpen() ?? 0;
+        int connectionCap = OpenFileLimit.ConnectionCap(limits.MaxConnections, limits.FileDescriptorReserve, openFiles, openAtStart);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -52,7 +53,8 @@ public static partial class ChatHubApp
         AddChatHubServices(builder.Services, builder.Configuration);
 
         var app = builder.Build();
-        LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"), connectionCap, openFiles ?? -1);
+        LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"),
+            connectionCap, openFiles ?? -1, openAtStart, limits.FileDescriptorReserve);
         app.UseForwardedHeaders();
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = ClientFiles() });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = ClientFiles() });
@@ -73,7 +75,6 @@ public static partial class ChatHubApp
     {
         services.AddOptions<ChatHubOptions>()
             .Bind(configuration.GetSection(ChatHubOptions.SectionName))
-            .ValidateDataAnnotations()
             .Validate(o => o.Limits.MessageBurst >= 1 && o.Limits.MaxTextBytes <= o.Limits.MaxFrameBytes,
                 "ChatHub:Limits:MaxTextBytes must not exceed MaxFrameBytes")
             .Validate(o => o.Cluster.NodeTimeout >= TimeSpan.FromSeconds(1) && o.Cluster.OperationTimeout > TimeSpan.Zero
@@ -81,6 +82,7 @@ public static partial class ChatHubApp
                 "ChatHub:Cluster:NodeTimeout must be 1 s or more and OperationTimeout positive and shorter than it")
             .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChatHubOptions>, ChatHubOptionsValidator>();
 
         services.AddChatHubSecurity(configuration);
         services.AddSingleton(TimeProvider.System);
@@ -128,8 +130,9 @@ public static partial class ChatHubApp
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Accepting at most {MaxConnections} connections (open-files limit {OpenFiles})")]
-    private static partial void LogConnectionCap(ILogger logger, int maxConnections, long openFiles);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Accepting at most {MaxConnections} connections (open-files limit {OpenFiles}, {OpenAtStart} open at start, {Reserve} kept for files opened later)")]
+    private static partial void LogConnectionCap(ILogger logger, int maxConnections, long openFiles, int openAtStart, int reserve);
 
     private static PhysicalFileProvider ClientFiles()
     {

@@ -13,19 +13,26 @@ internal sealed record ServerLaunch(TargetKind Kind, string FileName, IReadOnlyL
     public const string PortPlaceholder = "{port}";
 
     /// <summary>
-    /// A ChatHub server (its built DLL) with the memory store, or SQLite in <paramref name="sqlitePath"/>. A sender may
-    /// go fast: fan-out sends far beyond the default 20 messages/s; the other scenarios stay under it anyway.
+    /// A ChatHub server with the memory store, or SQLite in <paramref name="sqlitePath"/>: its built DLL (run with
+    /// <c>dotnet</c>) or its published executable (Native AOT, run as it is). A sender may go fast: fan-out sends far
+    /// beyond the default 20 messages/s; the other scenarios stay under it anyway.
     /// </summary>
-    public static ServerLaunch ChatHub(string serverDll, string? sqlitePath = null)
+    public static ServerLaunch ChatHub(string server, string? sqlitePath = null)
     {
-        var args = new List<string> { Path.GetFullPath(serverDll), "--urls", "http://127.0.0.1:" + PortPlaceholder };
+        bool dll = server.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var args = new List<string> { "--urls", "http://127.0.0.1:" + PortPlaceholder };
+        if (dll)
+        {
+            args.Insert(0, Path.GetFullPath(server));
+        }
+
         args.Add(sqlitePath is null ? "--ChatHub:Storage:Provider=Memory" : "--ChatHub:Storage:Provider=Sqlite");
         if (sqlitePath is not null)
         {
             args.Add("--ChatHub:Storage:SqlitePath=" + Path.GetFullPath(sqlitePath));
         }
         args.AddRange(["--ChatHub:Limits:MessagesPerSecond=1000000", "--ChatHub:Limits:MessageBurst=1000000"]);
-        return new ServerLaunch(TargetKind.ChatHub, DotnetHost.Path, args, "/readyz");
+        return new ServerLaunch(TargetKind.ChatHub, dll ? DotnetHost.Path : Path.GetFullPath(server), args, "/readyz");
     }
 
     /// <summary>The Node <c>ws</c> peer: <c>node chat.js PORT</c> in a folder where <c>npm ci</c> has run.</summary>

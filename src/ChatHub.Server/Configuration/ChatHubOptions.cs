@@ -6,7 +6,8 @@ namespace ChatHub.Server.Configuration;
 /// <summary>
 /// Everything under the <c>ChatHub:</c> configuration section. Defaults are documented in docs/configuration.md.
 /// <c>[ValidateObjectMembers]</c> makes the start-up validation reach the ranges of the nested sections (it does not
-/// descend into nested objects by itself).
+/// descend into nested objects by itself); sections without annotations (Logging, Cluster) go without it, as the
+/// validator generator asks, and are checked by <c>Validate</c> rules at registration.
 /// </summary>
 public sealed class ChatHubOptions
 {
@@ -18,7 +19,7 @@ public sealed class ChatHubOptions
 
     [ValidateObjectMembers] public ConnectionOptions Connections { get; set; } = new();
 
-    [ValidateObjectMembers] public LoggingOptions Logging { get; set; } = new();
+    public LoggingOptions Logging { get; set; } = new();
 
     [ValidateObjectMembers] public PresenceOptions Presence { get; set; } = new();
 
@@ -29,7 +30,7 @@ public sealed class ChatHubOptions
     /// </summary>
     public string? Redis { get; set; }
 
-    [ValidateObjectMembers] public ClusterOptions Cluster { get; set; } = new();
+    public ClusterOptions Cluster { get; set; } = new();
 }
 
 public sealed class ClusterOptions
@@ -58,17 +59,18 @@ public sealed class LimitsOptions
     [Range(1, 10_000)] public int MaxRoomsPerConnection { get; set; } = 50;
 
     /// <summary>
-    /// Most TCP connections at once (WebSocket and HTTP). 0: the process's open-files limit less
-    /// <see cref="FileDescriptorReserve"/>, so the server refuses new connections instead of running out of
-    /// file descriptors, which would take every connection down with it.
+    /// Most TCP connections at once (WebSocket and HTTP). 0: the process's open-files limit less the descriptors
+    /// open at start less <see cref="FileDescriptorReserve"/>, so the server refuses new connections instead of
+    /// running out of file descriptors, which would take every connection down with it.
     /// </summary>
     [Range(0, int.MaxValue)] public int MaxConnections { get; set; }
 
     /// <summary>
-    /// File descriptors kept for everything but connections when MaxConnections is 0. An idle server already holds
-    /// about 260 (two per loaded assembly, the store, logs, the runtime's own), and more assemblies load later.
+    /// File descriptors kept, when MaxConnections is 0, for what the server opens after start: listening sockets,
+    /// the SQLite files, Redis sockets, the runtime's own. Default 128 in the Native AOT binary, 256 under the JIT,
+    /// which also opens the assemblies it loads later (<see cref="Hosting.OpenFileLimit.DefaultReserve"/>).
     /// </summary>
-    [Range(16, 100_000)] public int FileDescriptorReserve { get; set; } = 768;
+    [Range(16, 100_000)] public int FileDescriptorReserve { get; set; } = Hosting.OpenFileLimit.DefaultReserve;
 
     /// <summary>
     /// Sustained rate of <c>say</c> and <c>dm</c> per connection (token bucket refill per second). Every other request

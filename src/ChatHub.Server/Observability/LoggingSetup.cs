@@ -14,7 +14,7 @@ internal static class LoggingSetup
         bool json = string.Equals(builder.Configuration["ChatHub:Logging:Format"], "json", StringComparison.OrdinalIgnoreCase);
         builder.Services.AddSerilog((services, logger) =>
         {
-            logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext().Enrich.With<TokenRedactor>();
+            logger.ApplyMinimumLevels(builder.Configuration).Enrich.FromLogContext().Enrich.With<TokenRedactor>();
             if (json)
             {
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());

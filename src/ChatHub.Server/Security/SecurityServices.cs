@@ -13,7 +13,6 @@ internal static class SecurityServices
     {
         services.AddOptions<SecurityOptions>()
             .Bind(configuration.GetSection(SecurityOptions.SectionName))
-            .ValidateDataAnnotations()
             .Validate(o => string.IsNullOrEmpty(o.Token.SigningKey) || Encoding.UTF8.GetByteCount(o.Token.SigningKey) >= MinSigningKeyBytes,
                 $"ChatHub:Security:Token:SigningKey must be at least {MinSigningKeyBytes} bytes of UTF-8")
             .Validate(o => o.Token.ClockSkew >= TimeSpan.Zero && o.Token.ExpiryGrace >= TimeSpan.Zero,
@@ -26,6 +25,7 @@ internal static class SecurityServices
                     && o.Proxy.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
                 "ChatHub:Security:Proxy: KnownProxies must be IP addresses and KnownNetworks CIDR networks")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IOptions<SecurityOptions>>((forwarded, security) => ClientAddress.Configure(forwarded, security.Value.Proxy));
 

@@ -19,6 +19,17 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Most reads at once. Each read takes a pooled connection, and each pooled connection keeps three files open
+    /// (the database, its WAL and the shared-memory index) until the store is drained; unbounded, a burst of room
+    /// loads (every room of a restarted server joined at once) would open files without limit and eat into what the
+    /// connection cap counts on (<see cref="Hosting.OpenFileLimit"/>). Reads in WAL mode do not wait for the writer,
+    /// so four keep up with any number of rooms loading.
+    /// </summary>
+    internal const int MaxReaders = 4;
+
+    private readonly SemaphoreSlim _readers = new(MaxReaders, MaxReaders);
+
     private readonly StorageOptions _options;
     private readonly ILogger<SqliteHistoryStore> _logger;
     private readonly ChatMetrics _metrics;
@@ -80,6 +91,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
 
     public async Task<IReadOnlyList<StoredRoom>> ListRoomsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
+        using var reading = await ReaderAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         // The primary key's BINARY collation is byte order, which for room names (ASCII) is ordinal order.
@@ -98,6 +110,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
 
     public async Task<RoomHistory> LoadAsync(string room, int limit, CancellationToken cancellationToken)
     {
+        using var reading = await ReaderAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
@@ -305,6 +318,18 @@ public sealed partial class SqliteHistoryStore : IHistoryStore, IAsyncDisposable
     };
 
     private static TimeSpan Backoff(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+
+    /// <summary>One of the <see cref="MaxReaders"/> read slots, released when disposed.</summary>
+    private async Task<ReaderSlot> ReaderAsync(CancellationToken cancellationToken)
+    {
+        await _readers.WaitAsync(cancellationToken);
+        return new ReaderSlot(_readers);
+    }
+
+    private readonly struct ReaderSlot(SemaphoreSlim readers) : IDisposable
+    {
+        public void Dispose() => readers.Release();
+    }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {

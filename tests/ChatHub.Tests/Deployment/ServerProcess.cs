@@ -17,16 +17,20 @@ internal sealed partial class ServerProcess : IDisposable
 
     private readonly Process _process;
 
-    private ServerProcess(Process process, IReadOnlyList<string> listeningOn)
+    private ServerProcess(Process process, IReadOnlyList<string> listeningOn, IReadOnlyList<string> startupOutput)
     {
         _process = process;
         ListeningOn = listeningOn;
+        StartupOutput = startupOutput;
     }
 
     public int Id => _process.Id;
 
     /// <summary>The addresses of Kestrel's "Now listening on" lines, in order.</summary>
     public IReadOnlyList<string> ListeningOn { get; }
+
+    /// <summary>Every line the server printed on stdout up to and including the one that says it started.</summary>
+    public IReadOnlyList<string> StartupOutput { get; }
 
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "ChatHub.Server.dll");
 
@@ -73,7 +77,7 @@ internal sealed partial class ServerProcess : IDisposable
             {
                 // Keep draining stdout so the child never blocks on a full pipe.
                 _ = process.StandardOutput.ReadToEndAsync();
-                return new ServerProcess(process, listening);
+                return new ServerProcess(process, listening, output);
             }
         }
 

@@ -30,10 +30,12 @@ public sealed class ConnectionCapTests
     }
 
     [Theory]
-    [InlineData(0, 768, 20_000L, 19_232)]
-    [InlineData(0, 256, null, int.MaxValue)]
-    [InlineData(500, 256, 20_000L, 500)]
-    [InlineData(0, 256, 100L, 1)]
-    public void The_default_cap_is_the_open_files_limit_less_the_reserve(int configured, int reserve, long? openFiles, int expected) =>
-        Assert.Equal(expected, ChatHub.Server.Hosting.OpenFileLimit.ConnectionCap(configured, reserve, openFiles));
+    [InlineData(0, 128, 20_000L, 16, 19_856)]
+    [InlineData(0, 128, 20_000L, 220, 19_652)]
+    [InlineData(0, 256, null, 16, int.MaxValue)]
+    [InlineData(500, 256, 20_000L, 16, 500)]
+    [InlineData(0, 256, 100L, 16, 1)]
+    public void The_default_cap_is_the_open_files_limit_less_what_is_open_at_start_less_the_reserve(
+        int configured, int reserve, long? openFiles, int openAtStart, int expected) =>
+        Assert.Equal(expected, ChatHub.Server.Hosting.OpenFileLimit.ConnectionCap(configured, reserve, openFiles, openAtStart));
 }

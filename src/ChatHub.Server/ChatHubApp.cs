@@ -81,6 +81,8 @@ public static partial class ChatHubApp
                     && o.Cluster.OperationTimeout < o.Cluster.NodeTimeout,
                 "ChatHub:Cluster:NodeTimeout must be 1 s or more and OperationTimeout positive and shorter than it")
             .Validate(o => o.Storage.CommitRetryTimeout > TimeSpan.Zero, "ChatHub:Storage:CommitRetryTimeout must be positive")
+            .Validate(o => o.Presence.BatchInterval >= TimeSpan.FromMilliseconds(1) && o.Presence.BatchInterval <= TimeSpan.FromSeconds(5),
+                "ChatHub:Presence:BatchInterval must be from 1 ms to 5 s")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ChatHubOptions>, ChatHubOptionsValidator>();
 

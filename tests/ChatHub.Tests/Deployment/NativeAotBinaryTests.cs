@@ -38,10 +38,17 @@ public sealed partial class NativeAotBinaryTests(NativeAotBinary binary) : IClas
         Assert.All(events, e => Assert.NotNull((string?)e["@t"]));
         Assert.Contains(events, e => (string?)e["SourceContext"] == "ChatHub.Server.Limits" && (int?)e["MaxConnections"] > 0);
 
-        await using (var ann = await JoinAsync(port, "ann"))
+        await using (var ann = await JoinAsync(port, "ann", "&presence=batch"))
         await using (var bob = await JoinAsync(port, "bob"))
         {
             await ann.SendJsonAsync(new { type = "say", room = "aot", text = "native hello", @ref = "r1" });
+
+            // The presence batch extension's frame (its own source-generated type) is written by the binary too, at
+            // the latest before the message that follows the change.
+            var batch = await ann.WaitForAsync("presence_batch", HasJoinOf("bob"));
+            Assert.Equal(2, (int)batch["memberCount"]!);
+            Assert.Equal("ann", (string?)(await ann.ExpectAsync("message"))["from"]);
+
             Assert.Equal(1, (long)(await ann.WaitForAsync("ack", f => (string?)f["ref"] == "r1"))["seq"]!);
             var message = await bob.WaitForAsync("message");
             Assert.Equal(("ann", "native hello", 1L), ((string?)message["from"], (string?)message["text"], (long)message["seq"]!));
@@ -119,13 +126,16 @@ public sealed partial class NativeAotBinaryTests(NativeAotBinary binary) : IClas
         return server;
     }
 
-    private static async Task<WsClient> JoinAsync(int port, string name)
+    private static async Task<WsClient> JoinAsync(int port, string name, string extra = "")
     {
-        var client = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws?format=json&name={name}&room=aot"));
+        var client = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws?format=json&name={name}&room=aot{extra}"));
         await client.ExpectAsync("welcome");
         await client.ExpectAsync("joined");
         return client;
     }
+
+    private static Func<JsonObject, bool> HasJoinOf(string name) =>
+        batch => batch["changes"]!.AsArray().Any(c => (string?)c!["event"] == "join" && (string?)c["name"] == name);
 
     private static async Task<string> GetAsync(int port, string path)
     {

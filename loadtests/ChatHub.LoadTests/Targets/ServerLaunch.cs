@@ -32,6 +32,10 @@ internal sealed record ServerLaunch(TargetKind Kind, string FileName, IReadOnlyL
             args.Add("--ChatHub:Storage:SqlitePath=" + Path.GetFullPath(sqlitePath));
         }
         args.AddRange(["--ChatHub:Limits:MessagesPerSecond=1000000", "--ChatHub:Limits:MessageBurst=1000000"]);
+
+        // Every load-test connection comes from one address: the per-address handshake rate and connection cap
+        // (docs/security.md) would refuse all but the first few hundred with 429, as run-all.sh's own servers know.
+        args.AddRange(["--ChatHub:Security:PerIp:MaxConnections=0", "--ChatHub:Security:PerIp:HandshakesPerSecond=0"]);
         return new ServerLaunch(TargetKind.ChatHub, dll ? DotnetHost.Path : Path.GetFullPath(server), args, "/readyz");
     }
 

@@ -9,7 +9,7 @@
 #   fanout  cross-node fan-out: one room of FANOUT_MEMBERS members, one node against three nodes (members spread
 #           evenly, the sender on the first), alternated ROUNDS times; server CPU per delivery summed over the
 #           nodes, Redis commands per say from INFO commandstats, Redis memory per kept message
-#   chat    2,000 connections on three nodes, 1 message/s each, in 100 rooms with members on every node
+#   chat    2,000 connections on one node, then on three nodes, 1 message/s each, in 100 rooms with members on every node
 #   scale   SCALE_NODES nodes (default 6), idle connections ramped to SCALE_CONNECTIONS (default 96,000) in rooms
 #           whose members sit on every node (997 rooms, a prime: connection i goes to node i mod 6 and room
 #           i mod 997); memory per node summed, Redis memory per connected user
@@ -148,22 +148,26 @@ if wants fanout; then
 fi
 
 if wants chat; then
-  echo "== chat: 2,000 connections on 3 nodes, 1 message/s each, 100 rooms"
-  start_redis
-  start_nodes 3
-  cli config resetstat >/dev/null
-  run chat --label cluster-chat-2k "${NODE_URLS[@]}" --server-pid "$NODE_PID_LIST" \
-    --connections 2000 --rooms 100 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
-  {
-    echo "## chat, 3 nodes, 2,000 connections in 100 rooms at 1 message/s each"
-    echo
-    echo '```'
-    commandstats
-    echo '```'
-    echo
-  } >>"$REDIS_REPORT"
-  stop_nodes
-  stop_pid "$REDIS_PID"
+  # One node over the same Redis first, with the same load: the single-node figure beside the cluster's, same run.
+  for nodes in 1 3; do
+    label=cluster-chat-2k; [[ $nodes == 1 ]] && label=cluster-chat-2k-n1
+    echo "== chat: 2,000 connections on $nodes node(s), 1 message/s each, 100 rooms"
+    start_redis
+    start_nodes "$nodes"
+    cli config resetstat >/dev/null
+    run chat --label "$label" "${NODE_URLS[@]}" --server-pid "$NODE_PID_LIST" \
+      --connections 2000 --rooms 100 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
+    {
+      echo "## chat, $nodes node(s), 2,000 connections in 100 rooms at 1 message/s each"
+      echo
+      echo '```'
+      commandstats
+      echo '```'
+      echo
+    } >>"$REDIS_REPORT"
+    stop_nodes
+    stop_pid "$REDIS_PID"
+  done
 fi
 
 if wants scale; then

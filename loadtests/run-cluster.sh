@@ -109,6 +109,10 @@ run() { "${LOADTESTS[@]}" "$@" --out "$RESULTS" --note "cluster over one Redis $
 commandstats() { cli info commandstats | tr -d '\r' | grep -E '^cmdstat_(evalsha|eval|publish|xadd|xrange|hset|hget|smembers|zadd)[:]' || true; }
 used_memory() { cli info memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
 redis_cpu() { cli info cpu | tr -d '\r' | sed -n 's/^used_cpu_\(sys\|user\)://p' | paste -sd+ | bc; }
+# report_redis HEADING [LINE]: a section of the Redis report with the run's command counters
+report_redis() {
+  { echo "## $1"; echo; [[ -n "${2:-}" ]] && { echo "$2"; echo; }; echo '```'; commandstats; echo '```'; echo; } >>"$REDIS_REPORT"
+}
 
 {
   echo "# Redis figures of loadtests/run-cluster.sh"
@@ -131,16 +135,8 @@ if wants fanout; then
       cpu_after=$(redis_cpu)
       kept=$(cli xlen "chathub:{$room}:log")
       stream_bytes=$(cli memory usage "chathub:{$room}:log" samples 0)
-      {
-        echo "## fanout, $nodes node(s), round $round (room $room, $FANOUT_MEMBERS members, 5000 messages)"
-        echo
-        echo "Redis CPU during the run: $(echo "$cpu_after - $cpu_before" | bc) s. Stream: $kept messages kept, MEMORY USAGE $stream_bytes bytes ($(( stream_bytes / (kept > 0 ? kept : 1) )) bytes per kept message, 64-character texts)."
-        echo
-        echo '```'
-        commandstats
-        echo '```'
-        echo
-      } >>"$REDIS_REPORT"
+      report_redis "fanout, $nodes node(s), round $round (room $room, $FANOUT_MEMBERS members, 5000 messages)" \
+        "Redis CPU during the run: $(echo "$cpu_after - $cpu_before" | bc) s. Stream: $kept messages kept, MEMORY USAGE $stream_bytes bytes ($(( stream_bytes / (kept > 0 ? kept : 1) )) bytes per kept message, 64-character texts)."
       stop_nodes
       stop_pid "$REDIS_PID"
     done
@@ -157,14 +153,7 @@ if wants chat; then
     cli config resetstat >/dev/null
     run chat --label "$label" "${NODE_URLS[@]}" --server-pid "$NODE_PID_LIST" \
       --connections 2000 --rooms 100 --rate 1 --seconds 30 --warmup-seconds 5 --drain-seconds 15
-    {
-      echo "## chat, $nodes node(s), 2,000 connections in 100 rooms at 1 message/s each"
-      echo
-      echo '```'
-      commandstats
-      echo '```'
-      echo
-    } >>"$REDIS_REPORT"
+    report_redis "chat, $nodes node(s), 2,000 connections in 100 rooms at 1 message/s each"
     stop_nodes
     stop_pid "$REDIS_PID"
   done

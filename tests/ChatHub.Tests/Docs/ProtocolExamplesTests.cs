@@ -90,15 +90,9 @@ public sealed partial class ProtocolExamplesTests : IAsyncLifetime
 
         // The example's changes: carol joins and renames, dave leaves, all within one (long) tick; a message sends it.
         await using var server = await TestServer.StartAsync("Presence:BatchInterval=00:00:05");
-        await using var dave = await server.ConnectJsonAsync("name=dave&room=lobby");
-        await dave.ExpectAsync("welcome");
-        await dave.ExpectAsync("joined");
-        await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
-        await ann.ExpectAsync("welcome");
-        await ann.ExpectAsync("joined");
-        await using var carol = await server.ConnectJsonAsync("name=carol&room=lobby");
-        await carol.ExpectAsync("welcome");
-        await carol.ExpectAsync("joined");
+        await using var dave = await server.JoinedJsonAsync("name=dave&room=lobby");
+        await using var ann = await server.JoinedJsonAsync("name=ann&room=lobby&presence=batch");
+        await using var carol = await server.JoinedJsonAsync("name=carol&room=lobby");
         await carol.SendJsonAsync(new { type = "nick", name = "caroline" });
         await carol.WaitForAsync("nick");
         await dave.SendJsonAsync(new { type = "leave", room = "lobby" });

@@ -54,6 +54,15 @@ public sealed class TestServer : IAsyncDisposable
     public Task<WsClient> ConnectJsonAsync(string query = "") =>
         WsClient.ConnectAsync(WebSocketUri(Combine("format=json", query)));
 
+    /// <summary>A JSON client whose query joins a room: connected, its <c>welcome</c> and <c>joined</c> read.</summary>
+    public async Task<WsClient> JoinedJsonAsync(string query)
+    {
+        var client = await ConnectJsonAsync(query);
+        await client.ExpectAsync("welcome");
+        await client.ExpectAsync("joined");
+        return client;
+    }
+
     public Task<WsClient> ConnectTextAsync(string query = "") =>
         WsClient.ConnectAsync(WebSocketUri(query));
 

@@ -18,9 +18,7 @@ public sealed class PresenceBatchTests
     public async Task Joins_leaves_and_renames_of_one_tick_arrive_as_one_batch_in_order_before_the_next_message()
     {
         await using var server = await TestServer.StartAsync(LongTick);
-        await using var bob = await server.ConnectJsonAsync("name=bob&room=lobby"); // single events, as always
-        await bob.ExpectAsync("welcome");
-        await bob.ExpectAsync("joined");
+        await using var bob = await server.JoinedJsonAsync("name=bob&room=lobby"); // single events, as always
         await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
         await ann.ExpectAsync("welcome");
         var annJoined = await ann.ExpectAsync("joined");
@@ -68,9 +66,7 @@ public sealed class PresenceBatchTests
     public async Task A_batch_goes_out_within_a_tick_when_the_room_says_nothing()
     {
         await using var server = await TestServer.StartAsync();
-        await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
-        await ann.ExpectAsync("welcome");
-        await ann.ExpectAsync("joined");
+        await using var ann = await server.JoinedJsonAsync("name=ann&room=lobby&presence=batch");
         await using var carol = await server.ConnectJsonAsync("name=carol&room=lobby");
         await carol.ExpectAsync("welcome");
 
@@ -94,9 +90,7 @@ public sealed class PresenceBatchTests
         var joined = await ann.ExpectAsync("joined");
         for (int i = 0; i < 2; i++)
         {
-            await using var erin = await server.ConnectJsonAsync("name=erin&room=lobby");
-            await erin.ExpectAsync("welcome");
-            await erin.ExpectAsync("joined");
+            await using var erin = await server.JoinedJsonAsync("name=erin&room=lobby");
             await erin.SendJsonAsync(new { type = "leave", room = "lobby" });
             await erin.WaitForAsync("left");
         }
@@ -113,9 +107,7 @@ public sealed class PresenceBatchTests
     public async Task A_full_batch_goes_out_without_waiting_for_the_tick()
     {
         await using var server = await TestServer.StartAsync(LongTick, "Presence:MaxBatchChanges=3");
-        await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
-        await ann.ExpectAsync("welcome");
-        await ann.ExpectAsync("joined");
+        await using var ann = await server.JoinedJsonAsync("name=ann&room=lobby&presence=batch");
         var others = new List<WsClient>();
         try
         {
@@ -166,9 +158,7 @@ public sealed class PresenceBatchTests
         await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&" + query);
         await ann.ExpectAsync("welcome");
         await ann.ExpectAsync("joined");
-        await using var bob = await server.ConnectJsonAsync("name=bob&room=lobby&presence=batch");
-        await bob.ExpectAsync("welcome");
-        await bob.ExpectAsync("joined");
+        await using var bob = await server.JoinedJsonAsync("name=bob&room=lobby&presence=batch");
         await bob.SendJsonAsync(new { type = "say", room = "lobby", text = "hi" });
 
         Assert.Equal(["join bob"], await SingleEventsUntilMessageAsync(ann));
@@ -178,15 +168,9 @@ public sealed class PresenceBatchTests
     public async Task The_presence_frame_counter_counts_single_events_and_batches()
     {
         await using var server = await TestServer.StartAsync(LongTick);
-        await using var bob = await server.ConnectJsonAsync("name=bob&room=lobby");
-        await bob.ExpectAsync("welcome");
-        await bob.ExpectAsync("joined");
-        await using var ann = await server.ConnectJsonAsync("name=ann&room=lobby&presence=batch");
-        await ann.ExpectAsync("welcome");
-        await ann.ExpectAsync("joined");
-        await using var carol = await server.ConnectJsonAsync("name=carol&room=lobby");
-        await carol.ExpectAsync("welcome");
-        await carol.ExpectAsync("joined");
+        await using var bob = await server.JoinedJsonAsync("name=bob&room=lobby");
+        await using var ann = await server.JoinedJsonAsync("name=ann&room=lobby&presence=batch");
+        await using var carol = await server.JoinedJsonAsync("name=carol&room=lobby");
         await carol.SendJsonAsync(new { type = "say", room = "lobby", text = "hi" });
         await ann.ExpectAsync("presence_batch");
         await ann.ExpectAsync("message");

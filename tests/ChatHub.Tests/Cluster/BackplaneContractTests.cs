@@ -113,13 +113,7 @@ public abstract class BackplaneContractTests : IAsyncLifetime
         Assert.Equal(["robert"], await Membership.MembersAsync("members", CancellationToken.None));
 
         var expected = new[] { ("join", "ann", (string?)null, 1), ("join", "bob", null, 2), ("leave", "ann", null, 1), ("rename", "bob", "robert", 1) };
-        foreach (var (kind, name, to, members) in expected)
-        {
-            var change = await sink.Presence.Reader.ReadAsync().AsTask().WaitAsync(WsClient.Timeout);
-            Assert.Equal((kind, name, to, members), (change.Kind, change.Name, change.To, change.Members));
-        }
-
-        Assert.False(sink.Presence.Reader.TryRead(out _));
+        await AssertPresenceAsync(sink, expected);
         Bus.Unsubscribe("members", sink);
     }
 
@@ -137,13 +131,7 @@ public abstract class BackplaneContractTests : IAsyncLifetime
         Assert.Equal(["eve"], await Membership.MembersAsync("devices", CancellationToken.None));
 
         var expected = new[] { ("join", "dan", (string?)null, 1), ("join", "eve", null, 2), ("leave", "dan", null, 1) };
-        foreach (var (kind, name, to, members) in expected)
-        {
-            var change = await sink.Presence.Reader.ReadAsync().AsTask().WaitAsync(WsClient.Timeout);
-            Assert.Equal((kind, name, to, members), (change.Kind, change.Name, change.To, change.Members));
-        }
-
-        Assert.False(sink.Presence.Reader.TryRead(out _));
+        await AssertPresenceAsync(sink, expected);
         Bus.Unsubscribe("devices", sink);
     }
 
@@ -177,6 +165,18 @@ public abstract class BackplaneContractTests : IAsyncLifetime
 
         public async Task<(AppendRequest Request, AppendResult Result)> NextAsync() =>
             await _answers.Reader.ReadAsync().AsTask().WaitAsync(WsClient.Timeout);
+    }
+
+    /// <summary>The sink heard exactly these presence changes, in this order, and nothing more.</summary>
+    private static async Task AssertPresenceAsync(RecordingSink sink, (string Kind, string Name, string? To, int Members)[] expected)
+    {
+        foreach (var (kind, name, to, members) in expected)
+        {
+            var change = await sink.Presence.Reader.ReadAsync().AsTask().WaitAsync(WsClient.Timeout);
+            Assert.Equal((kind, name, to, members), (change.Kind, change.Name, change.To, change.Members));
+        }
+
+        Assert.False(sink.Presence.Reader.TryRead(out _));
     }
 
     private sealed class RecordingSink : IRoomSink

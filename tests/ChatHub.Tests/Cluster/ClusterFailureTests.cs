@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using ChatHub.Tests.Deployment;
 using ChatHub.Tests.Infrastructure;
 
 namespace ChatHub.Tests.Cluster;
@@ -13,8 +14,8 @@ public sealed class ClusterFailureTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var survivor = await TestServer.StartAsync($"Redis={redis.Configuration}", "Cluster:NodeTimeout=00:00:03");
-        using var doomed = await NodeProcess.StartAsync($"--ChatHub:Redis={redis.Configuration}", "--ChatHub:Cluster:NodeTimeout=00:00:03",
-            "--Serilog:MinimumLevel:Default=Warning");
+        using var doomed = await ServerProcess.StartAsync([ServerProcess.ServerDll, "--urls", "http://127.0.0.1:0",
+            $"--ChatHub:Redis={redis.Configuration}", "--ChatHub:Cluster:NodeTimeout=00:00:03", "--Serilog:MinimumLevel:Default=Warning"]);
 
         await using var ann = await survivor.ConnectJsonAsync("name=ann&room=wake");
         await ann.ExpectAsync("welcome");

@@ -97,6 +97,16 @@ internal sealed partial class ServerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>A WebSocket address on the first address the server listens on.</summary>
+    public Uri WebSocketUri(string query) => new($"ws://{new Uri(ListeningOn[0]).Authority}/ws?{query}");
+
+    /// <summary>kill -9: the server gets no chance to say goodbye.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
     public void SendSigterm() => Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
 
     public async Task<int> WaitForExitAsync()

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ChatHub.Client.Tests.Infrastructure;
 using ChatHub.Tests.Cluster;
+using ChatHub.Tests.Deployment;
 using static Microsoft.Playwright.Assertions;
 
 namespace ChatHub.Client.Tests;
@@ -21,8 +22,8 @@ public sealed class BrowserClusterFailoverTests(BrowserFixture browser)
         await using RedisServer redis = await RedisServer.StartAsync();
         // A short NodeTimeout so the survivor frees the dead node's names within seconds, not 15.
         string[] cluster = [$"--ChatHub:Redis={redis.Configuration}", "--ChatHub:Cluster:NodeTimeout=00:00:03", "--ChatHub:Cluster:OperationTimeout=00:00:02"];
-        using NodeProcess first = await NodeProcess.StartAsync(cluster);
-        using NodeProcess second = await NodeProcess.StartAsync(cluster);
+        using ServerProcess first = await ServerProcess.StartAsync([ServerProcess.ServerDll, "--urls", "http://127.0.0.1:0", .. cluster]);
+        using ServerProcess second = await ServerProcess.StartAsync([ServerProcess.ServerDll, "--urls", "http://127.0.0.1:0", .. cluster]);
         await using NginxProxy nginx = await NginxProxy.StartAsync(first.BaseAddress, second.BaseAddress);
         // Between the browser and nginx, so the test decides when ann's page may come back: until the survivor
         // has cleaned up after the dead node, so that what bob says is certainly said while ann is away.
@@ -86,7 +87,7 @@ public sealed class BrowserClusterFailoverTests(BrowserFixture browser)
     }
 
     /// <summary>Open WebSocket connections of one node, asked directly, not through nginx.</summary>
-    private static async Task<long> ConnectionsAsync(NodeProcess node)
+    private static async Task<long> ConnectionsAsync(ServerProcess node)
     {
         using var http = new HttpClient { BaseAddress = node.BaseAddress };
         JsonObject stats = (await http.GetFromJsonAsync<JsonObject>("/api/stats"))!;

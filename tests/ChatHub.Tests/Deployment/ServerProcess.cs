@@ -97,8 +97,11 @@ internal sealed partial class ServerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>A WebSocket address on the first address the server listens on.</summary>
-    public Uri WebSocketUri(string query) => new($"ws://{new Uri(ListeningOn[0]).Authority}/ws?{query}");
+    /// <summary>The first address the server listens on.</summary>
+    public Uri BaseAddress => new(ListeningOn[0]);
+
+    /// <summary>A WebSocket address on <see cref="BaseAddress"/>.</summary>
+    public Uri WebSocketUri(string query) => new($"ws://{BaseAddress.Authority}/ws?{query}");
 
     /// <summary>kill -9: the server gets no chance to say goodbye.</summary>
     public async Task KillAsync()

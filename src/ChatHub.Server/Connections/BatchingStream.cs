@@ -15,7 +15,7 @@ internal sealed class BatchingStream(Stream inner, Action? abortTransport = null
     private int _reading;
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var kind = TakeWriteKind();
+        var kind = TakeWriteKind(buffer.Span);
         if (kind != WriteKind.Unmarked)
         {
             Gather(buffer.Span);

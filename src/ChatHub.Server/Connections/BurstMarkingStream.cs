@@ -6,6 +6,9 @@ namespace ChatHub.Server.Connections;
 /// </summary>
 internal abstract class BurstMarkingStream : DuplexStream, IBatchingTransport
 {
+    /// <summary>FIN and the text opcode: the first byte of every frame the write loop sends.</summary>
+    private const byte CompleteTextFrame = 0x81;
+
     private bool _marked;
     private bool _lastOfBurst;
 
@@ -27,10 +30,16 @@ internal abstract class BurstMarkingStream : DuplexStream, IBatchingTransport
         _lastOfBurst = last;
     }
 
-    /// <summary>What the write now being made is; consumes the mark.</summary>
-    protected WriteKind TakeWriteKind()
+    /// <summary>
+    /// What the write now being made is; a marked frame consumes the mark. The mark is set before the write loop's
+    /// send takes the WebSocket's send lock, so a frame the WebSocket sends on its own can still come first (the
+    /// close it sends when the peer broke the protocol, a pong): such a write is told by its first byte, which is
+    /// never a complete text frame's (0x81, the only frame the write loop sends), and leaves the mark for the frame it
+    /// was meant for. Were it taken as part of the burst, it would wait for a write that may never come.
+    /// </summary>
+    protected WriteKind TakeWriteKind(ReadOnlySpan<byte> write)
     {
-        if (!_marked)
+        if (!_marked || write.IsEmpty || write[0] != CompleteTextFrame)
         {
             return WriteKind.Unmarked;
         }

@@ -21,7 +21,7 @@ internal sealed class PipeBatchingStream(IDuplexPipe transport) : BurstMarkingSt
     {
         _output.Write(buffer.Span);
         _unflushed += buffer.Length;
-        if (TakeWriteKind() != WriteKind.MidBurst || _unflushed >= MaxUnflushedBytes)
+        if (TakeWriteKind(buffer.Span) != WriteKind.MidBurst || _unflushed >= MaxUnflushedBytes)
         {
             _unflushed = 0;
             var result = await _output.FlushAsync(cancellationToken);

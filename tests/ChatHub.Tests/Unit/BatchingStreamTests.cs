@@ -23,14 +23,14 @@ public sealed class BatchingStreamTests
         var transport = new RecordingStream();
         var stream = new BatchingStream(transport);
         stream.CaptureNextWrite(last: false);
-        await stream.WriteAsync(new byte[] { 1, 2 });
+        await stream.WriteAsync(new byte[] { 0x81, 1, 2 });
         stream.CaptureNextWrite(last: false);
-        await stream.WriteAsync(new byte[] { 3 });
+        await stream.WriteAsync(new byte[] { 0x81, 0, });
         Assert.Empty(transport.Writes);
 
         stream.CaptureNextWrite(last: true);
-        await stream.WriteAsync(new byte[] { 4, 5 });
-        Assert.Equal([new byte[] { 1, 2, 3, 4, 5 }], transport.Writes);
+        await stream.WriteAsync(new byte[] { 0x81, 1, 5 });
+        Assert.Equal([new byte[] { 0x81, 1, 2, 0x81, 0, 0x81, 1, 5 }], transport.Writes);
     }
 
     [Fact]
@@ -42,9 +42,29 @@ public sealed class BatchingStreamTests
         Assert.Equal([new byte[] { 9 }], transport.Writes);
 
         stream.CaptureNextWrite(last: false);
-        await stream.WriteAsync(new byte[] { 1 });
+        await stream.WriteAsync(new byte[] { 0x81, 0 });
         await stream.WriteAsync(new byte[] { 0x88, 0 }); // e.g. a close frame mid-burst: order kept, nothing left behind
-        Assert.Equal([new byte[] { 9 }, new byte[] { 1, 0x88, 0 }], transport.Writes);
+        Assert.Equal([new byte[] { 9 }, new byte[] { 0x81, 0, 0x88, 0 }], transport.Writes);
+    }
+
+    [Fact]
+    public async Task A_close_the_WebSocket_sends_between_the_mark_and_the_marked_frame_goes_out_at_once()
+    {
+        // The write loop marks its next frame, and before its send takes the WebSocket's lock the WebSocket closes
+        // on its own (the peer broke the protocol): the close must not be gathered to wait for a frame that will
+        // never be sent, and the mark stays for the frame it was meant for.
+        var transport = new RecordingStream();
+        var stream = new BatchingStream(transport);
+        stream.CaptureNextWrite(last: false);
+        await stream.WriteAsync(new byte[] { 0x88, 2, 0x03, 0xEF });
+        Assert.Equal([new byte[] { 0x88, 2, 0x03, 0xEF }], transport.Writes);
+
+        await stream.WriteAsync(new byte[] { 0x81, 1, 7 });
+        Assert.Single(transport.Writes); // the mark was still there: a mid-burst frame waits for the rest
+
+        stream.CaptureNextWrite(last: true);
+        await stream.WriteAsync(new byte[] { 0x81, 1, 8 });
+        Assert.Equal(new byte[] { 0x81, 1, 7, 0x81, 1, 8 }, transport.Writes[1]);
     }
 
     [Fact]
@@ -53,6 +73,7 @@ public sealed class BatchingStreamTests
         var transport = new RecordingStream();
         var stream = new BatchingStream(transport);
         var frame = new byte[10_000];
+        frame[0] = 0x81;
         for (int i = 0; i < 20; i++)
         {
             stream.CaptureNextWrite(last: i == 19);

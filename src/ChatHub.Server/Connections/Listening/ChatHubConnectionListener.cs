@@ -129,9 +129,11 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
             {
                 handedOver = HandOver(socket);
             }
-            else if (result.Connect is { } connect)
+            else if (result.Connect is not null)
             {
-                await _handshake.RunAsync(socket, connect);
+                var running = _handshake.RunAsync(socket, result.Connect);
+                result = default; // the request is not kept for the life of the connection
+                await running;
             }
         }
         catch (Exception e)

@@ -130,14 +130,22 @@ internal sealed partial class SocketHandshake(
         }
     }
 
-    /// <summary>Runs an accepted connection until it ends; the caller closes the socket afterwards.</summary>
-    public async Task RunAsync(Socket socket, ConnectRequest connect)
+    /// <summary>
+    /// Runs an accepted connection until it ends; the caller closes the socket afterwards. Not async itself, so the
+    /// request (its query's name and rooms) is not kept for the life of the connection by a suspended state machine.
+    /// </summary>
+    public Task RunAsync(Socket socket, ConnectRequest connect)
     {
         runner.EnableTcpKeepAlive(socket);
         var (webSocket, transport, abort) = runner.CreateSocket(socket, connect.Subprotocol);
+        return DisposeAfterAsync(webSocket, runner.RunAsync(webSocket, transport, abort, connect));
+    }
+
+    private static async Task DisposeAfterAsync(IDisposable webSocket, Task running)
+    {
         using (webSocket)
         {
-            await runner.RunAsync(webSocket, transport, abort, connect);
+            await running;
         }
     }
 

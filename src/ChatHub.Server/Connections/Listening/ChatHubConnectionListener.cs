@@ -106,12 +106,20 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
             {
                 Interlocked.Decrement(ref _open);
                 _metrics.ConnectionRejected();
-                LogRejected(_logger, socket.RemoteEndPoint);
+                LogRejected(_logger);
                 socket.Dispose();
                 continue;
             }
 
-            socket.NoDelay = _noDelay;
+            try
+            {
+                socket.NoDelay = _noDelay;
+            }
+            catch (SocketException)
+            {
+                // Reset already: its handshake finds out and closes it.
+            }
+
             ThreadPool.UnsafeQueueUserWorkItem(_serve, socket, preferLocal: false);
         }
 
@@ -135,6 +143,10 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
                 result = default; // the request is not kept for the life of the connection
                 await running;
             }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The peer went away (for instance before Kestrel's connection could read its addresses).
         }
         catch (Exception e)
         {
@@ -185,8 +197,8 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
     }
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Connection from {RemoteEndPoint} rejected because the maximum number of concurrent connections has been reached")]
-    private static partial void LogRejected(ILogger logger, EndPoint? remoteEndPoint);
+        Message = "Connection rejected because the maximum number of concurrent connections has been reached")]
+    private static partial void LogRejected(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Accepting a connection failed ({Error}); accepting the next")]
     private static partial void LogAcceptFailed(ILogger logger, SocketError error);

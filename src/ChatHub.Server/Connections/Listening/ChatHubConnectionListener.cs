@@ -139,14 +139,17 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
             }
             else if (result.Connect is not null)
             {
-                var running = _handshake.RunAsync(socket, result.Connect);
+                var (webSocket, running) = _handshake.Start(socket, result.Connect);
                 result = default; // the request is not kept for the life of the connection
-                await running;
+                using (webSocket)
+                {
+                    await running;
+                }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            // The peer went away (for instance before Kestrel's connection could read its addresses).
+            // The peer went away (for instance before Kestrel's connection or the stream could read the socket).
         }
         catch (Exception e)
         {

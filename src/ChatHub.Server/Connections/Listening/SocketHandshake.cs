@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using ChatHub.Server.Hosting;
 using ChatHub.Server.Observability;
@@ -131,22 +132,27 @@ internal sealed partial class SocketHandshake(
     }
 
     /// <summary>
-    /// Runs an accepted connection until it ends; the caller closes the socket afterwards. Not async itself, so the
-    /// request (its query's name and rooms) is not kept for the life of the connection by a suspended state machine.
+    /// Starts an accepted connection: the task ends with it, and the caller disposes the WebSocket and closes the
+    /// socket afterwards. Not async itself, so the request (its query's name and rooms) is not kept for the life of
+    /// the connection by a suspended state machine.
     /// </summary>
-    public Task RunAsync(Socket socket, ConnectRequest connect)
+    public (IDisposable WebSocket, Task Running) Start(Socket socket, ConnectRequest connect)
     {
         runner.EnableTcpKeepAlive(socket);
-        var (webSocket, transport, abort) = runner.CreateSocket(socket, connect.Subprotocol);
-        return DisposeAfterAsync(webSocket, runner.RunAsync(webSocket, transport, abort, connect));
-    }
-
-    private static async Task DisposeAfterAsync(IDisposable webSocket, Task running)
-    {
-        using (webSocket)
+        WebSocket webSocket;
+        IBatchingTransport transport;
+        Action abort;
+        try
         {
-            await running;
+            (webSocket, transport, abort) = runner.CreateSocket(socket, connect.Subprotocol);
         }
+        catch
+        {
+            connect.AddressSlot?.Dispose(); // never ran (the socket was gone already): its per-address slot goes back
+            throw;
+        }
+
+        return (webSocket, runner.RunAsync(webSocket, transport, abort, connect));
     }
 
     /// <summary>Reads exactly the head's bytes, which the peek has shown are there; whatever follows stays unread.</summary>

@@ -50,9 +50,10 @@ internal sealed partial class SocketHandshake(
         // within Kestrel's KeepAliveTimeout is closed without a word, as Kestrel closes it; at shutdown at once.
         // The receive itself takes no token: the socket's cached receive operation would keep the token's
         // registration, and with it the linked source, for the life of the connection (about 200 bytes, seen in
-        // heap dumps). The clock closes the socket instead, which ends the receive.
+        // heap dumps). The clock shuts the socket down instead, which ends the receive (and sends a FIN, not the
+        // reset that disposing a socket with a receive pending would send).
         using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(stopping))
-        using (quiet.Token.UnsafeRegister(static socket => ((Socket)socket!).Dispose(), socket))
+        using (quiet.Token.UnsafeRegister(static socket => ShutDown((Socket)socket!), socket))
         {
             quiet.CancelAfter(_limits.KeepAliveTimeout);
             try
@@ -162,6 +163,18 @@ internal sealed partial class SocketHandshake(
         }
 
         return (webSocket, runner.RunAsync(webSocket, transport, abort, connect));
+    }
+
+    private static void ShutDown(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // gone already
+        }
     }
 
     /// <summary>Reads exactly the head's bytes, which the peek has shown are there; whatever follows stays unread.</summary>

@@ -1,11 +1,13 @@
 using ChatHub.Server.Backplane;
 using ChatHub.Server.Configuration;
 using ChatHub.Server.Connections;
+using ChatHub.Server.Connections.Listening;
 using ChatHub.Server.Hosting;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Security;
 using ChatHub.Server.Rooms;
 using ChatHub.Server.Storage;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
@@ -42,15 +44,17 @@ public static partial class ChatHubApp
             // Kestrel's request limits from configuration (Kestrel:Limits:RequestHeadersTimeout, …); the transport
             // handshake reads the same options, so one setting bounds both accept paths.
             builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
-            // Past the cap Kestrel closes new connections at once; the reserve keeps accept() itself possible.
+            // Past the cap new connections are closed at once (by Kestrel, and by ChatHub's listener, which counts
+            // the connections it serves itself too); the reserve keeps accept() itself possible.
             kestrel.Limits.MaxConcurrentConnections = connectionCap;
-            if (builder.Configuration.GetValue($"{ChatHubOptions.SectionName}:Connections:AcceptOnTransport", defaultValue: true))
-            {
-                kestrel.ConfigureEndpointDefaults(listen =>
-                    listen.Use(next => listen.ApplicationServices.GetRequiredService<TransportHandshake>().Wrap(next)));
-            }
         });
         AddChatHubServices(builder.Services, builder.Configuration);
+        if (builder.Configuration.GetValue($"{ChatHubOptions.SectionName}:Connections:AcceptOnTransport", defaultValue: true))
+        {
+            // Registered after Kestrel's socket transport, so Kestrel asks it first for every IP endpoint.
+            builder.Services.AddSingleton<SocketHandshake>();
+            builder.Services.AddSingleton<IConnectionListenerFactory, ChatHubTransportFactory>();
+        }
 
         var app = builder.Build();
         LogConnectionCap(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ChatHub.Server.Limits"),
@@ -107,7 +111,6 @@ public static partial class ChatHubApp
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<ConnectionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
-        services.AddSingleton<TransportHandshake>();
 
         // Stop order is the reverse of this: connections drain first, then the store commits what is left.
         services.AddHostedService<StoreLifetime>();

@@ -145,8 +145,9 @@ public enum StorageProvider
 public sealed class ConnectionOptions
 {
     /// <summary>
-    /// Accept <c>GET /ws</c> upgrades in a Kestrel connection middleware, below the HTTP pipeline, so an idle
-    /// socket keeps no HTTP request alive. False sends every upgrade through ASP.NET Core's pipeline.
+    /// Accept connections with ChatHub's own listener on IP endpoints: a plain <c>GET /ws</c> upgrade becomes a chat
+    /// connection over the bare socket, with no Kestrel connection or HTTP request under it; every other socket is
+    /// handed to Kestrel unread. False leaves every socket to Kestrel and every upgrade to ASP.NET Core's pipeline.
     /// </summary>
     public bool AcceptOnTransport { get; set; } = true;
 

@@ -32,6 +32,17 @@ internal sealed partial class ConnectionRunner(
             : Timeout.InfiniteTimeSpan,
     });
 
+    /// <summary>
+    /// The WebSocket for a socket the listener accepted itself, the batching transport under it, and how to abort
+    /// it (disposing the socket, so a read pending on it ends): the one place that decides how a raw socket is framed.
+    /// </summary>
+    public (WebSocket WebSocket, IBatchingTransport Transport, Action Abort) CreateSocket(System.Net.Sockets.Socket socket, string? subprotocol)
+    {
+        Action abort = socket.Dispose;
+        var stream = new BatchingStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), abort);
+        return (CreateSocket(stream, subprotocol), stream, abort);
+    }
+
     public void EnableTcpKeepAlive(System.Net.Sockets.Socket? socket) => TcpKeepAlive.Enable(socket, options.Value.Connections);
 
     // One delegate each for every connection, not two new ones per connection.

@@ -4,7 +4,7 @@ namespace ChatHub.Server.Connections;
 
 /// <summary>
 /// The parts of a WebSocket upgrade request the handshake looks at, whichever layer read it: Kestrel's HTTP
-/// pipeline (<see cref="FromHttp"/>) or the transport-level handshake (<see cref="TransportHandshake"/>).
+/// pipeline (<see cref="FromHttp"/>) or the handshake on the listening socket (<see cref="Listening.SocketHandshake"/>).
 /// Nothing of it is kept once the connection runs.
 /// </summary>
 internal sealed class UpgradeRequest

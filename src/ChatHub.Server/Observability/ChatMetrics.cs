@@ -39,6 +39,7 @@ public sealed class ChatMetrics : IDisposable
     private long _presenceFrames;
     private readonly Counter<long> _handshakeRefusals;
     private readonly Counter<long> _handshakesHandedOn;
+    private readonly Counter<long> _connectionsRejected;
     private long _storeCommitFailures;
     private long _storeAppendsFailed;
 
@@ -70,9 +71,11 @@ public sealed class ChatMetrics : IDisposable
             "From a message's commit to the socket write that carried it to a member, for the oldest message in each write",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _handshakeRefusals = _meter.CreateCounter<long>("chathub.handshake.refusals", "{request}",
-            "WebSocket upgrades refused by ChatHub on either accept path, by reason (upgrade_required, bad_key_or_version, bad_query, shutting_down, headers_timeout; and from the security gate: rate, origin, token, per_ip_cap)");
+            "WebSocket upgrades refused by ChatHub on either accept path, by reason (upgrade_required, bad_key_or_version, bad_query, shutting_down; and from the security gate: rate, origin, token, per_ip_cap)");
         _handshakesHandedOn = _meter.CreateCounter<long>("chathub.handshake.handed_on", "{request}",
             "Request heads starting GET /ws that the transport handshake left to Kestrel's HTTP parser, by what it did not take (line_end, limit, request_line, header_syntax, header_value, duplicate_header, body, host, incomplete)");
+        _connectionsRejected = _meter.CreateCounter<long>("chathub.connections.rejected", "{connection}",
+            "Sockets closed as soon as ChatHub's listener accepted them because the connection cap was reached");
         _meter.CreateObservableCounter("chathub.store.commit_failures", () => Volatile.Read(ref _storeCommitFailures), "{commit}", "Store commits that failed (each retry counts)");
         _meter.CreateObservableCounter("chathub.store.appends_failed", () => Volatile.Read(ref _storeAppendsFailed), "{message}", "Messages the store refused for good; their senders got error unavailable");
         _meter.CreateObservableGauge("chathub.memory.working_set", () => Environment.WorkingSet, "By", "Process working set");
@@ -116,6 +119,7 @@ public sealed class ChatMetrics : IDisposable
     public void FrameIn() => Interlocked.Increment(ref _framesIn);
     public void PresenceFramesAdd(int count) => Interlocked.Add(ref _presenceFrames, count);
     public void HandshakeRefused(string reason) => _handshakeRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void ConnectionRejected() => _connectionsRejected.Add(1);
     public void HandshakeHandedOn(string reason) => _handshakesHandedOn.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void StoreCommitted(int messages, TimeSpan duration)

@@ -45,9 +45,9 @@ public sealed class ConnectionEndTests
                     // the sender reads its own lines, so its outbox never fills
                 }
             }
-            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException or ObjectDisposedException)
             {
-                // the sender vanishes too, below
+                // the sender vanishes too, below (ClientWebSocket.Abort disposes it: a receive begun after it throws that)
             }
         });
         await Task.WhenAll(members.Select(m => Task.Run(() => m.Socket.Abort())));

@@ -49,11 +49,42 @@ internal sealed partial class SocketWebSocket
             return ValueTask.FromException<ValueWebSocketReceiveResult>(e);
         }
 
-        return ReceiveCoreAsync(buffer, cancellationToken);
+        // Idle between messages: wait in a small state machine of its own, so what an idle connection holds is that,
+        // not the whole receive's (which is pooled and taken only once bytes are there).
+        if (buffer.IsEmpty && _receiveCount == 0 && _lastHeader.Processed && !cancellationToken.CanBeCanceled)
+        {
+            return WaitThenReceiveAsync();
+        }
+
+        return ReceiveCoreAsync(buffer, cancellationToken, waited: false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ValueWebSocketReceiveResult> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<ValueWebSocketReceiveResult> WaitThenReceiveAsync()
+    {
+        if (Interlocked.Exchange(ref _receiving, 1) != 0)
+        {
+            throw new InvalidOperationException("There is already one outstanding 'ReceiveAsync' call for this WebSocket instance.");
+        }
+
+        try
+        {
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw ReceiveFailure(e);
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+
+        return await ReceiveCoreAsync(Memory<byte>.Empty, CancellationToken.None, waited: true).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ValueWebSocketReceiveResult> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken, bool waited)
     {
         var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((SocketWebSocket)s!).Abort(), this)
@@ -75,7 +106,7 @@ internal sealed partial class SocketWebSocket
                     {
                         if (_receiveCount < 2)
                         {
-                            if (buffer.IsEmpty && _receiveCount == 0)
+                            if (buffer.IsEmpty && _receiveCount == 0 && !waited)
                             {
                                 // Waits for data without a buffer: an idle socket holds none.
                                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -178,23 +209,30 @@ internal sealed partial class SocketWebSocket
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            if (_state == WebSocketState.Aborted)
-            {
-                throw new OperationCanceledException(nameof(WebSocketState.Aborted), e);
-            }
-
-            OnAborted();
-            if (e is WebSocketException)
+            var failure = ReceiveFailure(e);
+            if (failure == e)
             {
                 throw;
             }
 
-            throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, e);
+            throw failure;
         }
         finally
         {
             registration.Dispose();
         }
+    }
+
+    /// <summary>As .NET's: cancelled if this socket was aborted, else Aborted now and a <see cref="WebSocketException"/>.</summary>
+    private Exception ReceiveFailure(Exception e)
+    {
+        if (_state == WebSocketState.Aborted)
+        {
+            return new OperationCanceledException(nameof(WebSocketState.Aborted), e);
+        }
+
+        OnAborted();
+        return e is WebSocketException ? e : new WebSocketException(WebSocketError.ConnectionClosedPrematurely, e);
     }
 
     /// <summary>The peer ended TCP between frames: reported as a close without a status, not as an exception.</summary>

@@ -189,6 +189,29 @@ public sealed class SocketWebSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task CloseAsync_sends_the_close_and_waits_for_the_answer()
+    {
+        var (socket, server, client) = await ConnectAsync();
+        using (socket)
+        using (server)
+        using (client)
+        {
+            var serverClose = server.CloseAsync(WebSocketCloseStatus.PolicyViolation, "policy", CancellationToken.None);
+            var result = await client.ReceiveAsync(new byte[16], CancellationToken.None).WaitAsync(Timeout);
+            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, result.CloseStatus);
+            Assert.False(serverClose.IsCompleted); // it waits for the client's close frame
+
+            await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "ok", CancellationToken.None);
+            await serverClose.WaitAsync(Timeout);
+            Assert.Equal(WebSocketState.Closed, server.State);
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, server.CloseStatus);
+            Assert.Equal("ok", server.CloseStatusDescription);
+            await Assert.ThrowsAsync<WebSocketException>(() => server.SendAsync("late"u8.ToArray().AsMemory(), WebSocketMessageType.Text, true, CancellationToken.None).AsTask());
+        }
+    }
+
+    [Fact]
     public async Task A_clean_tcp_close_between_frames_is_a_close_without_status_and_no_exception()
     {
         var (server, client) = await Loopback.ConnectAsync();

@@ -160,11 +160,25 @@ public sealed class SocketWebSocketDifferentialTests(ITestOutputHelper output) :
         output.WriteLine($"CHATHUB_FUZZ_SEED={seed}");
         var random = new Random(seed);
         var cases = Enumerable.Range(0, RandomCases).Select(_ => (Bytes: RandomSequence(random), Reads: RandomReads(random))).ToList();
+        var outcomes = new Outcome[cases.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, cases.Count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
-            await AssertSameAsync(cases[i].Bytes, cases[i].Reads, $"seed {seed}, case {i}"));
+            outcomes[i] = await AssertSameAsync(cases[i].Bytes, cases[i].Reads, $"seed {seed}, case {i}"));
+
+        // The sequences reach every kind of ending, or the comparison would prove little.
+        var kinds = new Dictionary<string, int>
+        {
+            ["a whole message read"] = outcomes.Count(o => o.Events.Contains(" True\n", StringComparison.Ordinal) && o.Events.Contains("read Text", StringComparison.Ordinal)),
+            ["a ping answered"] = outcomes.Count(o => o.SentBack.StartsWith("8A", StringComparison.Ordinal)),
+            ["a protocol error (1002 sent)"] = outcomes.Count(o => o.SentBack.Contains("880203EA", StringComparison.Ordinal)),
+            ["invalid UTF-8 (1007 sent)"] = outcomes.Count(o => o.SentBack.Contains("880203EF", StringComparison.Ordinal)),
+            ["a close answered (1000 sent)"] = outcomes.Count(o => o.SentBack.EndsWith("880203E8", StringComparison.Ordinal)),
+            ["the stream ended"] = outcomes.Count(o => o.Events.EndsWith("ended\n", StringComparison.Ordinal)),
+        };
+        output.WriteLine(string.Join(", ", kinds.Select(k => $"{k.Key}: {k.Value}")));
+        Assert.All(kinds, kind => Assert.True(kind.Value > 0, $"no case reached {kind.Key}"));
     }
 
-    private async Task AssertSameAsync(byte[] input, int[] reads, string name)
+    private async Task<Outcome> AssertSameAsync(byte[] input, int[] reads, string name)
     {
         var dotnet = await RunAsync(ours: false, input, reads);
         var ours = await RunAsync(ours: true, input, reads);
@@ -172,6 +186,8 @@ public sealed class SocketWebSocketDifferentialTests(ITestOutputHelper output) :
         {
             Assert.Fail($"{name}: input {Convert.ToHexString(input)}, reads [{string.Join(",", reads)}]\n.NET: {dotnet}\nours: {ours}");
         }
+
+        return ours;
     }
 
     private async Task<Outcome> RunAsync(bool ours, byte[] input, int[] reads)

@@ -212,6 +212,30 @@ public sealed class SocketWebSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task Abort_ends_a_pending_receive_and_a_send_stuck_on_a_client_that_does_not_read()
+    {
+        var (server, client) = await Loopback.ConnectAsync();
+        using (server)
+        using (client)
+        using (var socket = new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock))
+        {
+            var receive = socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+
+            // The client reads nothing, and a frame far larger than both sockets' buffers cannot all be sent.
+            server.SendBufferSize = 64 * 1024;
+            client.ReceiveBufferSize = 64 * 1024;
+            var frame = new byte[16 * 1024 * 1024];
+            var send = socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Binary, true, CancellationToken.None).AsTask();
+            Assert.False(send.IsCompleted);
+            socket.Abort();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.WaitAsync(Timeout));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => receive.WaitAsync(Timeout));
+            Assert.Equal(WebSocketState.Aborted, socket.State);
+            await Assert.ThrowsAsync<WebSocketException>(() => socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Binary, true, CancellationToken.None).AsTask());
+        }
+    }
+
+    [Fact]
     public async Task A_clean_tcp_close_between_frames_is_a_close_without_status_and_no_exception()
     {
         var (server, client) = await Loopback.ConnectAsync();

@@ -33,7 +33,8 @@ internal sealed partial class SocketWebSocket
     /// <summary>
     /// As .NET's: an empty <paramref name="buffer"/> waits for the next message and tells its type without taking
     /// any of it; a buffer gets the payload, at most the rest of the current frame. Pings are answered and pongs
-    /// taken in passing. Differs in one way: a peer that ends the TCP connection cleanly between frames, without a
+    /// taken in passing. Besides refusing unmasked frames (1002), it differs in one way: a peer that ends the TCP
+    /// connection cleanly between frames, without a
     /// close frame, yields a <see cref="WebSocketMessageType.Close"/> result with no <see cref="CloseStatus"/> and
     /// the state <see cref="WebSocketState.Aborted"/>, where .NET's throws
     /// <see cref="WebSocketError.ConnectionClosedPrematurely"/>: the same ending, without an exception.

@@ -1,4 +1,5 @@
 using ChatHub.Server.Configuration;
+using ChatHub.Server.Connections.Sockets;
 using ChatHub.Server.Observability;
 using Microsoft.Extensions.Options;
 
@@ -10,11 +11,16 @@ internal sealed class ConnectionServices(
     ChatMetrics metrics,
     RateLimitPolicy rateLimits,
     TimeProvider clock,
-    ILogger<ChatConnection> logger)
+    ILogger<ChatConnection> logger) : IDisposable
 {
     public ChatHubOptions Options { get; } = options.Value;
     public ChatMetrics Metrics { get; } = metrics;
     public RateLimitPolicy RateLimits { get; } = rateLimits;
     public TimeProvider Clock { get; } = clock;
     public ILogger Logger { get; } = logger;
+
+    /// <summary>The server's one keep-alive clock for every <see cref="SocketWebSocket"/>; disposed with the server.</summary>
+    public KeepAliveClock KeepAlive { get; } = new(options);
+
+    public void Dispose() => KeepAlive.Dispose();
 }

@@ -1,0 +1,234 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+
+namespace ChatHub.Server.Connections.Sockets;
+
+/// <summary>
+/// Sending. Every frame, the write loop's and the WebSocket's own (pong, keep-alive, close), is written whole into
+/// one pooled buffer under a lock, so no frame can interleave inside another; whoever finds no send in flight takes
+/// the buffer and sends it, and keeps sending while frames that asked to go out were added meanwhile. No mutex per
+/// socket: the lock is this object's own monitor (no allocation unless contended), and a waiter's
+/// <see cref="TaskCompletionSource"/> exists only while a send races another.
+/// </summary>
+internal sealed partial class SocketWebSocket
+{
+    /// <summary>Gathered bytes leave past this even mid-burst (as <see cref="BatchingStream"/>), so a burst never grows a huge buffer.</summary>
+    private const int MaxGatheredBytes = 64 * 1024;
+
+    private byte[]? _pending;
+    private int _pendingLength;
+    private bool _sending;          // a socket send is in flight; its sender sends what is asked for after it
+    private bool _flushRequested;   // frames gathered meanwhile must leave when that send ends
+    private TaskCompletionSource? _flushed; // for senders that found a send in flight and must wait for theirs
+    private Exception? _sendFailure;
+    private bool _captured;
+    private bool _capturedLast;
+    private bool _lastSendWasFragment;
+
+    public void CaptureNextWrite(bool last)
+    {
+        _captured = true;
+        _capturedLast = last;
+    }
+
+    public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
+        SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Frames a message (or a piece of one). Marked by <see cref="CaptureNextWrite"/>, it is gathered and sent with
+    /// the last of its burst; unmarked, it is sent now. Completes once its bytes are in the socket's hands.
+    /// </summary>
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        if (messageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+        {
+            throw new ArgumentException("Only Text and Binary messages are sent with SendAsync; use CloseOutputAsync to close.", nameof(messageType));
+        }
+
+        try
+        {
+            ThrowIfInvalidState(WebSocketState.Open, WebSocketState.CloseReceived);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+
+        var opcode = _lastSendWasFragment ? FrameOpcode.Continuation
+            : messageType == WebSocketMessageType.Binary ? FrameOpcode.Binary : FrameOpcode.Text;
+        _lastSendWasFragment = !endOfMessage;
+        bool flush = !_captured || _capturedLast;
+        _captured = false;
+        return SendFrameAsync(opcode, buffer.Span, flush, cancellationToken, fin: endOfMessage);
+    }
+
+    /// <summary>
+    /// Appends one frame to what is gathered; when <paramref name="flush"/> (or past the bound) sends it all, or,
+    /// with a send in flight, asks its sender to and waits for that.
+    /// </summary>
+    private ValueTask SendFrameAsync(FrameOpcode opcode, ReadOnlySpan<byte> payload, bool flush, CancellationToken cancellationToken, bool fin = true)
+    {
+        byte[] toSend;
+        int length;
+        Task? wait = null;
+        lock (this)
+        {
+            if (_sendFailure is not null)
+            {
+                return ValueTask.FromException(TransportFailure(_sendFailure));
+            }
+
+            if (_disposed)
+            {
+                return ValueTask.FromException(new ObjectDisposedException(typeof(WebSocket).FullName));
+            }
+
+            Append(opcode, fin, payload);
+            if (!flush && _pendingLength < MaxGatheredBytes)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (_sending)
+            {
+                _flushRequested = true;
+                wait = (_flushed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                toSend = null!;
+                length = 0;
+            }
+            else
+            {
+                _sending = true;
+                (toSend, length) = TakePending();
+            }
+        }
+
+        if (wait is not null)
+        {
+            return new ValueTask(cancellationToken.CanBeCanceled ? wait.WaitAsync(cancellationToken) : wait);
+        }
+
+        return SendLoopAsync(toSend, length, cancellationToken);
+    }
+
+    /// <summary>Fire and forget (keep-alive): a failure is already recorded for the next send and ends the receive.</summary>
+    private void SendControlInBackground(FrameOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        var sent = SendFrameAsync(opcode, payload, flush: true, CancellationToken.None);
+        if (sent.IsCompleted)
+        {
+            if (!sent.IsCompletedSuccessfully)
+            {
+                _ = sent.AsTask().Exception; // observed: the failure has recorded itself for the next send
+            }
+
+            return;
+        }
+
+        _ = ObserveAsync(sent);
+
+        static async Task ObserveAsync(ValueTask sent)
+        {
+            try
+            {
+                await sent.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Recorded: the next send or the pending receive reports it.
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendLoopAsync(byte[] buffer, int length, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                int sent = 0;
+                while (sent < length)
+                {
+                    sent += await _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                TaskCompletionSource? waiter;
+                lock (this)
+                {
+                    _sendFailure ??= e;
+                    waiter = _flushed;
+                    _flushed = null;
+                    _flushRequested = false;
+                    if (_pending is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(_pending);
+                        _pending = null;
+                        _pendingLength = 0;
+                    }
+
+                    // _sending stays set: nothing will be sent on this socket again.
+                }
+
+                var failure = TransportFailure(e);
+                waiter?.TrySetException(failure);
+                throw failure;
+            }
+
+            ArrayPool<byte>.Shared.Return(buffer);
+            TaskCompletionSource? done;
+            lock (this)
+            {
+                if (_flushRequested && _pendingLength > 0 && !_disposed)
+                {
+                    _flushRequested = false;
+                    (buffer, length) = TakePending();
+                    continue;
+                }
+
+                _flushRequested = false;
+                _sending = false;
+                done = _flushed;
+                _flushed = null;
+            }
+
+            done?.TrySetResult();
+            return;
+        }
+    }
+
+    /// <summary>Under the lock: writes a whole frame into the gathered bytes.</summary>
+    private void Append(FrameOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    {
+        int needed = _pendingLength + FrameHeader.MaxClientLength + payload.Length;
+        if (_pending is null || _pending.Length < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 4096));
+            if (_pending is not null)
+            {
+                _pending.AsSpan(0, _pendingLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_pending);
+            }
+
+            _pending = larger;
+        }
+
+        int header = FrameHeader.WriteServer(_pending.AsSpan(_pendingLength), opcode, fin, payload.Length);
+        payload.CopyTo(_pending.AsSpan(_pendingLength + header));
+        _pendingLength += header + payload.Length;
+    }
+
+    /// <summary>Under the lock: hands the gathered bytes to a sender (who returns the buffer to the pool).</summary>
+    private (byte[] Buffer, int Length) TakePending()
+    {
+        var taken = (_pending!, _pendingLength);
+        _pending = null;
+        _pendingLength = 0;
+        return taken;
+    }
+}

@@ -33,14 +33,22 @@ internal sealed partial class ConnectionRunner(
     });
 
     /// <summary>
-    /// The WebSocket for a socket the listener accepted itself, the batching transport under it, and how to abort
-    /// it (disposing the socket, so a read pending on it ends): the one place that decides how a raw socket is framed.
+    /// The WebSocket for a socket the listener accepted itself: our own framing straight over the socket
+    /// (<see cref="Sockets.SocketWebSocket"/>, kept as strict as .NET's by its differential tests), which is also its
+    /// batching transport, with keep-alive on the server's one shared clock. Aborting it shuts the socket down, so a
+    /// read or send pending on it ends; the listener disposes the socket when the connection is over. The one place
+    /// that decides how a raw socket is framed.
     /// </summary>
     public (WebSocket WebSocket, IBatchingTransport Transport, Action Abort) CreateSocket(System.Net.Sockets.Socket socket, string? subprotocol)
     {
-        Action abort = socket.Dispose;
-        var stream = new BatchingStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false), abort);
-        return (CreateSocket(stream, subprotocol), stream, abort);
+        var settings = options.Value.Connections;
+        var webSocket = new Sockets.SocketWebSocket(
+            socket,
+            subprotocol,
+            settings.KeepAliveInterval,
+            settings.KeepAliveTimeout > TimeSpan.Zero ? settings.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+            context.KeepAlive);
+        return (webSocket, webSocket, webSocket.Abort);
     }
 
     public void EnableTcpKeepAlive(System.Net.Sockets.Socket? socket) => TcpKeepAlive.Enable(socket, options.Value.Connections);

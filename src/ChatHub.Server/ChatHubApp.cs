@@ -53,6 +53,7 @@ public static partial class ChatHubApp
         {
             // Registered after Kestrel's socket transport, so Kestrel asks it first for every IP endpoint.
             builder.Services.AddSingleton<SocketHandshake>();
+            builder.Services.AddSingleton<TlsPorts>();
             builder.Services.AddSingleton<IConnectionListenerFactory, ChatHubTransportFactory>();
         }
 

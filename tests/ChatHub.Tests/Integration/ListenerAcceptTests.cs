@@ -2,8 +2,12 @@ using System.Diagnostics.Metrics;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ChatHub.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatHub.Tests.Integration;
@@ -49,6 +53,43 @@ public sealed class ListenerAcceptTests
         Assert.Equal(http.Status, transport.Status);
         Assert.NotEqual("silent", transport.Status);
         Assert.Equal(http.ThroughHttpPipeline, transport.ThroughHttpPipeline);
+    }
+
+    [Fact]
+    public async Task A_plaintext_upgrade_sent_to_a_tls_endpoint_is_not_upgraded_in_the_clear()
+    {
+        using var directory = new TempDirectory();
+        string certificate = directory.File("tls.pfx");
+        using (var key = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var selfSigned = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+            await File.WriteAllBytesAsync(certificate, selfSigned.Export(X509ContentType.Pfx, "test"));
+        }
+
+        await using var server = await TestServer.StartAsync(
+            "Kestrel:Endpoints:Plain:Url=http://127.0.0.1:0",
+            "Kestrel:Endpoints:Tls:Url=https://127.0.0.1:0",
+            $"Kestrel:Endpoints:Tls:Certificate:Path={certificate}",
+            "Kestrel:Endpoints:Tls:Certificate:Password=test");
+        var addresses = server.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var plain = new Uri(addresses.Single(a => a.StartsWith("http://", StringComparison.Ordinal)));
+        var tls = new Uri(addresses.Single(a => a.StartsWith("https://", StringComparison.Ordinal)));
+
+        // The same plaintext head: upgraded on the plaintext endpoint, refused by TLS on the other (no 101 in clear).
+        Assert.Equal("101", (await RawHttp.SendAsync(plain, ValidHead, WsClient.Timeout)).Status);
+        var onTls = await RawHttp.SendAsync(tls, ValidHead, WsClient.Timeout);
+        Assert.NotEqual("101", onTls.Status);
+        Assert.NotEqual("silent", onTls.Status);
+
+        // Through TLS the upgrade works: the listener handed the socket to Kestrel, which decrypts and upgrades it.
+        using var client = new ClientWebSocket();
+        client.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var timeout = new CancellationTokenSource(WsClient.Timeout);
+        await client.ConnectAsync(new Uri($"wss://127.0.0.1:{tls.Port}/ws?format=json&name=secure"), timeout.Token);
+        var buffer = new byte[4096];
+        var result = await client.ReceiveAsync(buffer, timeout.Token);
+        Assert.Contains("\"type\":\"welcome\"", Encoding.UTF8.GetString(buffer, 0, result.Count), StringComparison.Ordinal);
     }
 
     [Fact]

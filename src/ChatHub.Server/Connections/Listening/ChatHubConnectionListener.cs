@@ -32,6 +32,7 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
     private readonly Action<Socket> _serve;
     private readonly Action<object?> _release;
     private readonly Task _acceptLoop;
+    private readonly int _port;
     private long _open;
 
     public ChatHubConnectionListener(
@@ -51,6 +52,7 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
         _cap = cap ?? long.MaxValue;
         _logger = logger;
         EndPoint = listenSocket.LocalEndPoint!;
+        _port = ((IPEndPoint)EndPoint).Port;
         // One delegate each for every socket, not new ones per socket.
         _serve = socket => _ = ServeAsync(socket);
         _release = static listener => ((ChatHubConnectionListener)listener!).Release();
@@ -132,7 +134,7 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
         bool handedOver = false;
         try
         {
-            var result = await _handshake.AcceptAsync(socket, _stopping.Token);
+            var result = await _handshake.AcceptAsync(socket, _port, _stopping.Token);
             if (result.ForKestrel)
             {
                 handedOver = HandOver(socket);

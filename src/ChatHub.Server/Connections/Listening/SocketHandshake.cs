@@ -23,6 +23,7 @@ internal sealed partial class SocketHandshake(
     ConnectionRunner runner,
     ServerLifecycle lifecycle,
     UpgradeGate gate,
+    TlsPorts tlsPorts,
     IOptions<KestrelServerOptions> kestrel,
     ChatMetrics metrics,
     ILogger<SocketHandshake> logger)
@@ -44,8 +45,14 @@ internal sealed partial class SocketHandshake(
     /// socket is Kestrel's to serve. Otherwise the socket has been answered (with 101 and the request's
     /// <see cref="ConnectRequest"/>, or with an HTTP error and null) or was silent or gone, and is the caller's to close.
     /// </summary>
-    public async Task<HandshakeResult> AcceptAsync(Socket socket, CancellationToken stopping)
+    public async Task<HandshakeResult> AcceptAsync(Socket socket, int localPort, CancellationToken stopping)
     {
+        // A TLS endpoint's bytes are Kestrel's to decrypt: nothing on it is read as a plaintext head.
+        if (await tlsPorts.IsTlsAsync(localPort))
+        {
+            return HandshakeResult.HandOver;
+        }
+
         // Wait for the first bytes without a buffer: an idle socket holds nothing but itself. One that sends nothing
         // within Kestrel's KeepAliveTimeout is closed without a word, as Kestrel closes it; at shutdown at once.
         // The receive itself takes no token: the socket's cached receive operation would keep the token's

@@ -161,9 +161,40 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
         {
             if (!handedOver)
             {
+                DiscardUnread(socket);
                 socket.Dispose();
                 Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// Closing a socket with bytes still unread makes the kernel answer with a reset instead of a FIN, and a reset can
+    /// destroy what the peer has not read yet: the close frame just sent to it. A connection ended for a protocol
+    /// error stops reading in the middle of the peer's bytes (a bad header's payload is never read), so what has
+    /// already arrived is read and dropped first; Kestrel's transport had always read it into its pipe. Bounded by
+    /// what is there now, and by a budget.
+    /// </summary>
+    private static void DiscardUnread(Socket socket)
+    {
+        try
+        {
+            Span<byte> scratch = stackalloc byte[4096];
+            int budget = 1024 * 1024;
+            while (budget > 0 && socket.Available > 0)
+            {
+                int read = socket.Receive(scratch, SocketFlags.None);
+                if (read <= 0)
+                {
+                    break;
+                }
+
+                budget -= read;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Reset or gone already: nothing to protect.
         }
     }
 

@@ -18,7 +18,7 @@ internal sealed class LocalConnectionPool : IConnectionPool
     public LocalConnectionPool(ConnectionPlan plan, int firstIndex = 0)
     {
         _plan = plan;
-        _connector = ChatConnectors.For(TargetKinds.Parse(plan.Kind));
+        _connector = ChatConnectors.ForIdle(TargetKinds.Parse(plan.Kind), plan.Urls.All(u => new Uri(u).Scheme == Uri.UriSchemeHttp));
         _next = firstIndex;
         _sink = new IdleSink(this);
     }

@@ -49,6 +49,21 @@ public sealed class RawWebSocketConnectorTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_close_from_the_server_reaches_the_sink_with_its_status()
+    {
+        using var connector = new RawWebSocketConnector();
+        var sink = new RecordingSink();
+        await using IChatConnection connection = await connector.OpenAsync(server.BaseUrl, ["raw-close"], null, Timeout, sink, 64, CancellationToken.None);
+        Assert.Equal("welcome", (await sink.NextAsync()).Type);
+
+        // A frame over the server's frame limit is answered with close code 1009 (protocol.md, close codes).
+        await connection.SayAsync("raw-close", new string('x', 1 << 20), CancellationToken.None);
+        using var cts = new CancellationTokenSource(Timeout);
+        await sink.Done.WaitAsync(cts.Token);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, sink.ClosedStatus);
+    }
+
+    [Fact]
     public async Task An_answer_that_is_not_101_fails_the_connect()
     {
         Uri uri = ChatHubUris.Stats(server.BaseUrl);
@@ -77,6 +92,12 @@ public sealed class RawWebSocketConnectorTests(ServerFixture server)
 
         public string? Closed { get; private set; }
 
+        public WebSocketCloseStatus? ClosedStatus { get; private set; }
+
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Done => _closed.Task;
+
         public void OnFrame(ReadOnlySpan<byte> utf8, long receivedTimestamp) =>
             _frames.Writer.TryWrite(FrameCodec.Parse(utf8) ?? throw new InvalidDataException("not a frame"));
 
@@ -85,7 +106,9 @@ public sealed class RawWebSocketConnectorTests(ServerFixture server)
         public void OnClosed(WebSocketCloseStatus? status, string? reason)
         {
             Closed = $"{status} {reason}";
+            ClosedStatus = status;
             _frames.Writer.TryComplete();
+            _closed.TrySetResult();
         }
 
         public async Task<ServerFrame> NextAsync()

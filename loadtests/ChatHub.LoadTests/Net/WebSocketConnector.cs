@@ -8,20 +8,13 @@ namespace ChatHub.LoadTests.Net;
 /// <summary>
 /// Opens client WebSockets from a chosen local (source) address.
 /// <para>
-/// One source address can hold at most ~28k connections to one server address and port (the
-/// ephemeral port range), so a ramp past that spreads over 127.0.0.2, 127.0.0.3, ...
 /// <see cref="ClientWebSocket"/> cannot bind a local address itself; a
-/// <see cref="SocketsHttpHandler"/> with a <c>ConnectCallback</c> binds the socket before connecting
+/// <see cref="SocketsHttpHandler"/> with a <c>ConnectCallback</c> binds the socket (<see cref="SourceBoundSocket"/>) before connecting
 /// and <c>ConnectAsync(uri, invoker, ct)</c> performs the upgrade over it.
 /// </para>
 /// </summary>
 internal sealed class WebSocketConnector : IDisposable
 {
-    // Linux: let connect() pick the port for the whole 4-tuple instead of bind() picking one that is
-    // unique per source address; lifts the per-source limit when several servers are targeted.
-    private const int IpProtoIp = 0;
-    private const int IpBindAddressNoPort = 24;
-
     private readonly ConcurrentDictionary<string, HttpMessageInvoker> _invokers = new();
     private readonly int? _receiveBufferBytes;
 
@@ -65,33 +58,8 @@ internal sealed class WebSocketConnector : IDisposable
 
     private async ValueTask<Stream> ConnectSocketAsync(DnsEndPoint target, IPAddress? source, CancellationToken ct)
     {
-        EndPoint remote = IPAddress.TryParse(target.Host, out IPAddress? address)
-            ? new IPEndPoint(address, target.Port)
-            : target;
-        AddressFamily family = source?.AddressFamily ?? (address?.AddressFamily ?? AddressFamily.InterNetwork);
-        var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            if (_receiveBufferBytes is int bytes)
-            {
-                socket.ReceiveBufferSize = bytes;
-            }
-            if (source is not null)
-            {
-                if (OperatingSystem.IsLinux() && family == AddressFamily.InterNetwork)
-                {
-                    socket.SetRawSocketOption(IpProtoIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
-                }
-                socket.Bind(new IPEndPoint(source, 0));
-            }
-            await socket.ConnectAsync(remote, ct).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        Socket socket = await SourceBoundSocket.ConnectAsync(SourceBoundSocket.Remote(target.Host, target.Port), source, _receiveBufferBytes, ct).ConfigureAwait(false);
+        return new NetworkStream(socket, ownsSocket: true);
     }
 
     public void Dispose()

@@ -11,6 +11,12 @@ internal sealed class ConnectionStep
     public int DroppedSoFar { get; set; }
     public double ConnectSeconds { get; set; }
     public double ConnectsPerSecond { get; set; }
+    /// <summary>
+    /// CPU the servers (from /proc/PID/stat, 10 ms ticks) and the generator (this process or its workers) spent
+    /// on the step's connects, per connect opened: which side's CPU the connect rate is made of.
+    /// </summary>
+    public double? ServerCpuMicrosecondsPerConnect { get; set; }
+    public double? GeneratorCpuMicrosecondsPerConnect { get; set; }
     /// <summary>False when the server did not report the connections and go quiet within the settle timeout.</summary>
     public bool Settled { get; set; }
     public long? ServerConnections { get; set; }

@@ -54,7 +54,14 @@ internal static class ConnectionsScenario
                 var step = new ConnectionStep { Target = target };
                 if (target > held)
                 {
+                    long? serverTicksAtStart = servers.ReadCpuTicks();
                     BatchResult batch = await pool.AddAsync(target - held, deadline.Token).ConfigureAwait(false);
+                    long? serverTicks = servers.ReadCpuTicks() - serverTicksAtStart;
+                    if (batch.Opened > 0)
+                    {
+                        step.ServerCpuMicrosecondsPerConnect = serverTicks * 1e6 / ProcessProbe.ClockTicksPerSecond / batch.Opened;
+                        step.GeneratorCpuMicrosecondsPerConnect = batch.GeneratorCpuSeconds * 1e6 / batch.Opened;
+                    }
                     step.FailedThisStep = batch.Failed;
                     step.DroppedSoFar = batch.Dropped;
                     step.ConnectSeconds = batch.Seconds;
@@ -70,7 +77,7 @@ internal static class ConnectionsScenario
                 step.GcHeapBytes = ServerSet.Sum(step.PerServer, s => s.GcHeapBytes);
                 AddMarginals(step, result.Steps.LastOrDefault());
                 result.Steps.Add(step);
-                Console.Error.WriteLine($"  step {target}: held {held}, failed {step.FailedThisStep}, server connections {step.ServerConnections}, RSS {Markdown.Mib(step.RssBytes)} MiB");
+                Console.Error.WriteLine($"  step {target}: held {held}, failed {step.FailedThisStep}, server connections {step.ServerConnections}, RSS {Markdown.Mib(step.RssBytes)} MiB, {step.ConnectsPerSecond:F0} connects/s, CPU per connect: server {Markdown.Num(step.ServerCpuMicrosecondsPerConnect, "F0")} µs, generator {Markdown.Num(step.GeneratorCpuMicrosecondsPerConnect, "F0")} µs");
 
                 int attempted = Math.Max(1, target - (result.Steps.Count > 1 ? result.Steps[^2].Held : 0));
                 if (step.FailedThisStep > options.MaxFailureRatio * attempted)

@@ -18,7 +18,7 @@ internal sealed class LocalConnectionPool : IConnectionPool
     public LocalConnectionPool(ConnectionPlan plan, int firstIndex = 0)
     {
         _plan = plan;
-        _connector = ChatConnectors.For(TargetKinds.Parse(plan.Kind));
+        _connector = ChatConnectors.ForIdle(TargetKinds.Parse(plan.Kind), plan.Urls.All(u => new Uri(u).Scheme == Uri.UriSchemeHttp));
         _next = firstIndex;
         _sink = new IdleSink(this);
     }
@@ -34,6 +34,7 @@ internal sealed class LocalConnectionPool : IConnectionPool
     public async Task<BatchResult> AddRangeAsync(int first, int count, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;
         int opened = 0, failed = 0;
         var errors = new HashSet<string>();
         var timeout = TimeSpan.FromMilliseconds(_plan.ConnectTimeoutMs);
@@ -76,6 +77,7 @@ internal sealed class LocalConnectionPool : IConnectionPool
             Dropped = Volatile.Read(ref _dropped),
             Held = held - Volatile.Read(ref _dropped),
             Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
+            GeneratorCpuSeconds = (Environment.CpuUsage.TotalTime - cpuAtStart).TotalSeconds,
             Errors = errors.ToList(),
         };
         if (_lastDrop is string drop)

@@ -47,12 +47,6 @@ internal sealed partial class SocketHandshake(
     /// </summary>
     public async Task<HandshakeResult> AcceptAsync(Socket socket, int localPort, CancellationToken stopping)
     {
-        // A TLS endpoint's bytes are Kestrel's to decrypt: nothing on it is read as a plaintext head.
-        if (await tlsPorts.IsTlsAsync(localPort))
-        {
-            return HandshakeResult.HandOver;
-        }
-
         // Wait for the first bytes without a buffer: an idle socket holds nothing but itself. One that sends nothing
         // within Kestrel's KeepAliveTimeout is closed without a word, as Kestrel closes it; at shutdown at once.
         // The receive itself takes no token: the socket's cached receive operation would keep the token's
@@ -80,6 +74,14 @@ internal sealed partial class SocketHandshake(
 
         try
         {
+            // A TLS endpoint's bytes are Kestrel's to decrypt: nothing on it is read as a plaintext head. Asked once
+            // the first bytes are in, so a socket that arrives while the server is still starting waits under the
+            // silent-socket clock above, not without one.
+            if (await tlsPorts.IsTlsAsync(localPort))
+            {
+                return HandshakeResult.HandOver;
+            }
+
             // Everything read from the head dies with the peek buffer; only the parsed request goes on.
             if (await PeekUpgradeAsync(socket) is not { } request)
             {

@@ -206,7 +206,12 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
         }
     }
 
-    /// <summary>Moves to Aborted after a failure, unless the handshake had already finished.</summary>
+    /// <summary>
+    /// Moves to Aborted after a failure, unless the handshake had already finished. A send still in flight is ended
+    /// by shutting the socket down: a peer that stopped reading and then ended its side would otherwise keep it
+    /// waiting for good, and with it the whole connection, since an Aborted WebSocket is never aborted again
+    /// (<c>ChatConnection</c>'s close timer skips it).
+    /// </summary>
     private void OnAborted()
     {
         lock (this)
@@ -217,6 +222,17 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
             }
 
             _keepAlive.Unregister(this);
+            if (_sending)
+            {
+                try
+                {
+                    _socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    // Already gone: the send has ended with it.
+                }
+            }
         }
     }
 

@@ -157,7 +157,6 @@ internal sealed partial class SocketHandshake(
     /// </summary>
     public (IDisposable WebSocket, Task Running) Start(Socket socket, ConnectRequest connect)
     {
-        runner.EnableTcpKeepAlive(socket);
         WebSocket webSocket;
         IBatchingTransport transport;
         Action abort;
@@ -221,6 +220,8 @@ internal sealed partial class SocketHandshake(
             return await RefuseAsync(socket, denied);
         }
 
+        // Armed before the 101 leaves: once the client holds an open WebSocket, its socket already has keep-alive.
+        runner.EnableTcpKeepAlive(socket);
         var response = new StringBuilder(160)
             .Append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ")
             .Append(accept).Append("\r\n");

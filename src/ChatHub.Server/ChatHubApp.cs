@@ -41,8 +41,9 @@ public static partial class ChatHubApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Kestrel's request limits from configuration (Kestrel:Limits:RequestHeadersTimeout, …); the transport
-            // handshake reads the same options, so one setting bounds both accept paths.
+            // Kestrel's request limits from configuration (Kestrel:Limits:MaxRequestHeadersTotalSize, …); ChatHub's
+            // listener reads the same options (head sizes, KeepAliveTimeout for silent sockets) and leaves every other
+            // clock to Kestrel, so one setting bounds both accept paths.
             builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             // Past the cap new connections are closed at once (by Kestrel, and by ChatHub's listener, which counts
             // the connections it serves itself too); the reserve keeps accept() itself possible.

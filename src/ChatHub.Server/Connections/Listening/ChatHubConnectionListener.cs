@@ -137,7 +137,8 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
             var result = await _handshake.AcceptAsync(socket, _port, _stopping.Token);
             if (result.ForKestrel)
             {
-                handedOver = HandOver(socket);
+                HandOver(socket);
+                handedOver = true; // only once Kestrel's connection exists: if making it throws, the socket is still ours to close
             }
             else if (result.Connect is not null)
             {
@@ -199,7 +200,7 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
     }
 
     /// <summary>Makes the socket Kestrel's; it counts against the cap until Kestrel's connection has closed.</summary>
-    private bool HandOver(Socket socket)
+    private void HandOver(Socket socket)
     {
         var connection = _kestrelConnections.Create(socket);
         connection.ConnectionClosed.UnsafeRegister(_release, this);
@@ -208,8 +209,6 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
             // Unbound meanwhile: nobody will serve it. Disposing it closes the socket and releases its count.
             _ = connection.DisposeAsync().AsTask();
         }
-
-        return true;
     }
 
     private void Release() => Interlocked.Decrement(ref _open);

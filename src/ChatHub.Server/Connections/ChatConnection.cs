@@ -193,7 +193,7 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
     /// <paramref name="onReadEnded"/> runs once nothing more will be read; when the client starts the close, that is
     /// before the server answers it, so a client that sees its close completed finds its name free again.
     /// </summary>
-    public async Task RunAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame, Action<ChatConnection> onReadEnded)
+    public async Task RunAsync(Func<ChatConnection, ReadOnlyMemory<byte>, ValueTask> onFrame, Action<ChatConnection> onReadEnded)
     {
         try
         {
@@ -227,9 +227,9 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         Volatile.Read(ref _closeTimer)?.Dispose();
     }
 
-    private async Task ReadLoopAsync(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame)
+    private async Task ReadLoopAsync(Func<ChatConnection, ReadOnlyMemory<byte>, ValueTask> onFrame)
     {
-        int maxFrame = _context.Options.Limits.MaxFrameBytes;
+        // No locals live across the idle wait but the buffer's: the suspended loop is part of every idle connection.
         while (!IsClosing)
         {
             // Idle connections wait with an empty buffer: no receive buffer is held between messages.
@@ -254,7 +254,7 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
                 {
                     if (length == buffer.Length)
                     {
-                        buffer = Grow(buffer, length, maxFrame + 1);
+                        buffer = Grow(buffer, length, MaxFrameBytes + 1);
                     }
 
                     var result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
@@ -265,9 +265,9 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
 
                     length += result.Count;
                     complete = result.EndOfMessage;
-                    if (length > maxFrame)
+                    if (length > MaxFrameBytes)
                     {
-                        BeginClose(CloseCodes.FrameTooLarge, $"frame over {maxFrame} bytes");
+                        BeginClose(CloseCodes.FrameTooLarge, $"frame over {MaxFrameBytes} bytes");
                         break;
                     }
                 }
@@ -275,7 +275,13 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
                 if (!IsClosing)
                 {
                     _context.Metrics.FrameIn();
-                    HandleFrame(onFrame, buffer.AsMemory(0, length));
+                    // Null when handled at once, as nearly every frame is. Awaited as a Task, not a ValueTask: the
+                    // awaiter is kept in the loop's state, which every idle connection holds, and this one is a
+                    // single reference.
+                    if (HandleFrame(onFrame, buffer.AsMemory(0, length)) is { } handling)
+                    {
+                        await handling;
+                    }
                 }
             }
             finally
@@ -285,21 +291,42 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
         }
     }
 
+    private int MaxFrameBytes => _context.Options.Limits.MaxFrameBytes;
+
     /// <summary>
     /// Bad input never throws (it is answered with an error frame); anything that still throws is a server bug.
     /// It is logged and answered like a bad request, and the connection and every other one carry on.
     /// </summary>
-    private void HandleFrame(Action<ChatConnection, ReadOnlyMemory<byte>> onFrame, ReadOnlyMemory<byte> frame)
+    private Task? HandleFrame(Func<ChatConnection, ReadOnlyMemory<byte>, ValueTask> onFrame, ReadOnlyMemory<byte> frame)
     {
         try
         {
-            onFrame(this, frame);
+            ValueTask handled = onFrame(this, frame);
+            return handled.IsCompletedSuccessfully ? null : AwaitHandlingAsync(handled);
         }
         catch (Exception e)
         {
-            LogFrameFailed(_context.Logger, e, Id);
-            Send(new ErrorEvent(ErrorCodes.BadRequest, "the server could not handle this request", null));
+            FrameFailed(e);
+            return null;
         }
+    }
+
+    private async Task AwaitHandlingAsync(ValueTask handled)
+    {
+        try
+        {
+            await handled;
+        }
+        catch (Exception e)
+        {
+            FrameFailed(e);
+        }
+    }
+
+    private void FrameFailed(Exception e)
+    {
+        LogFrameFailed(_context.Logger, e, Id);
+        Send(new ErrorEvent(ErrorCodes.BadRequest, "the server could not handle this request", null));
     }
 
     /// <summary>When the server started the close, wait for the peer's close frame, ignoring anything before it.</summary>

@@ -54,7 +54,7 @@ internal sealed partial class ConnectionRunner(
     public void EnableTcpKeepAlive(System.Net.Sockets.Socket? socket) => TcpKeepAlive.Enable(socket, options.Value.Connections);
 
     // One delegate each for every connection, not two new ones per connection.
-    private readonly Action<ChatConnection, ReadOnlyMemory<byte>> _onFrame = dispatcher.OnFrame;
+    private readonly Func<ChatConnection, ReadOnlyMemory<byte>, ValueTask> _onFrame = dispatcher.OnFrame;
     private readonly Action<ChatConnection> _onDisconnected = dispatcher.OnDisconnected;
 
     /// <summary>

@@ -94,7 +94,11 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
-    public void OnFrame(ChatConnection connection, ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// Handles one text frame. Completes at once except for a <c>nick</c> whose claim is a round trip (a cluster):
+    /// the read loop waits for that, so what the connection sends after a nick sees the name it gave.
+    /// </summary>
+    public ValueTask OnFrame(ChatConnection connection, ReadOnlyMemory<byte> payload)
     {
         var decoded = connection.Format == WireFormat.Json
             ? JsonFrameCodec.Decode(payload.Span)
@@ -102,17 +106,16 @@ internal sealed partial class RequestDispatcher(
         // Every frame draws on the budget, even one that decodes to an error: nothing is free to repeat.
         if (!TakeRateToken(connection, decoded.Request?.Kind, decoded.Request?.Ref ?? decoded.Error?.Ref))
         {
-            return;
+            return default;
         }
 
         if (decoded.Error is not null)
         {
             connection.Send(decoded.Error);
+            return default;
         }
-        else if (decoded.Request is not null)
-        {
-            Dispatch(connection, decoded.Request);
-        }
+
+        return decoded.Request is not null ? Dispatch(connection, decoded.Request) : default;
     }
 
     /// <summary>Leaves every room (telling the others) and frees the name.</summary>
@@ -127,17 +130,17 @@ internal sealed partial class RequestDispatcher(
         names.Release(connection.Name, connection);
     }
 
-    private void Dispatch(ChatConnection connection, ClientRequest request)
+    private ValueTask Dispatch(ChatConnection connection, ClientRequest request)
     {
         if (request.Ref is { Length: > Identifiers.MaxRefLength })
         {
             Fail(connection, request, ErrorCodes.BadRequest, $"ref is longer than {Identifiers.MaxRefLength} characters");
-            return;
+            return default;
         }
 
         switch (request.Kind)
         {
-            case RequestKind.Nick: Nick(connection, request); break;
+            case RequestKind.Nick: return Nick(connection, request);
             case RequestKind.Join: Join(connection, request); break;
             case RequestKind.Leave: Leave(connection, request); break;
             case RequestKind.Say: Say(connection, request); break;
@@ -151,43 +154,46 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Auth: Auth(connection, request); break;
             default: Fail(connection, request, ErrorCodes.UnknownType, "unknown type"); break;
         }
+
+        return default;
     }
 
-    private void Nick(ChatConnection connection, ClientRequest request)
+    private ValueTask Nick(ChatConnection connection, ClientRequest request)
     {
         string? wanted = request.Name;
         if (!Identifiers.IsValidName(wanted))
         {
             Fail(connection, request, ErrorCodes.InvalidName, NameRules(wanted));
-            return;
+            return default;
         }
 
         if (connection.Identity is { } identity && !string.Equals(wanted, identity.Name, StringComparison.OrdinalIgnoreCase))
         {
             Fail(connection, request, ErrorCodes.InvalidName, $"your token names you {identity.Name}; it cannot change");
-            return;
+            return default;
         }
 
         string old = connection.Name;
         if (string.Equals(old, wanted, StringComparison.OrdinalIgnoreCase))
         {
             Rename(connection, old, wanted!);
-            return;
+            return default;
         }
 
-        // One node answers at once; a cluster's claim is a round trip, and the rename happens when it answers.
+        // One node answers at once. A cluster's claim is a round trip, and the read loop waits for it rather than
+        // reading on: a join read meanwhile would go to its room under the old name, and a rename finished off the
+        // read loop would race it over Name and Rooms (and, after a disconnect, hold the new name for nobody).
         var claim = names.TryClaimAsync(wanted!, connection);
         if (claim.IsCompletedSuccessfully)
         {
             FinishNick(connection, request, old, wanted!, claim.Result);
+            return default;
         }
-        else
-        {
-            _ = FinishNickAsync(connection, request, old, wanted!, claim);
-        }
+
+        return FinishNickAsync(connection, request, old, wanted!, claim);
     }
 
-    private async Task FinishNickAsync(ChatConnection connection, ClientRequest request, string old, string wanted, ValueTask<ClaimOutcome> claim) =>
+    private async ValueTask FinishNickAsync(ChatConnection connection, ClientRequest request, string old, string wanted, ValueTask<ClaimOutcome> claim) =>
         FinishNick(connection, request, old, wanted, await claim);
 
     private void FinishNick(ChatConnection connection, ClientRequest request, string old, string wanted, ClaimOutcome outcome)

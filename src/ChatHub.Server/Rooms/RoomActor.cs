@@ -54,6 +54,10 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     // member as the membership knows it, or the old name stays behind as a ghost member.
     private readonly Dictionary<ChatConnection, string> _membershipNames = [];
 
+    // Renames read while the membership still works on the member's join (a cluster's join is a round trip): the
+    // join went out under the old name, so the rename is made once the join is in. Created on first use.
+    private Dictionary<ChatConnection, string>? _renamesAfterJoin;
+
     // Presence for the members that take batches (presence=batch): gathered here, sent once per tick, and always
     // before the next message of the room, so no member sees a message from someone it has not been told joined.
     private readonly PresenceBatch _presenceBatch = new();
@@ -542,9 +546,12 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     {
         _inFlight--;
         var member = completed.Join.Member;
+        IReadOnlyList<string>? members = completed.Members;
         if (!completed.WasMember && _joining.Remove(member, out bool leftMeanwhile))
         {
-            if (completed.Members is null)
+            string? renamed = null;
+            _renamesAfterJoin?.Remove(member, out renamed);
+            if (members is null)
             {
                 _membershipNames.Remove(member);
                 member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
@@ -556,8 +563,17 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
                 ChangeMembership(_services.Membership.LeaveAsync(Name, TakeMembershipName(member), member.Id, CancellationToken.None));
                 return;
             }
+
+            if (renamed is not null)
+            {
+                string joinedAs = _membershipNames[member];
+                _membershipNames[member] = renamed;
+                ChangeMembership(_services.Membership.RenameAsync(Name, joinedAs, renamed, member.Id, CancellationToken.None));
+                // The list was read with the join; the member already goes by its new name (its nick was answered).
+                members = [.. members.Where(n => !string.Equals(n, joinedAs, StringComparison.OrdinalIgnoreCase) && !string.Equals(n, renamed, StringComparison.OrdinalIgnoreCase)).Append(renamed)];
+            }
         }
-        else if (completed.Members is null)
+        else if (members is null)
         {
             member.Send(new ErrorEvent(ErrorCodes.Unavailable, $"{Name} cannot be joined now; try again", null));
             return;
@@ -593,7 +609,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             history = _recent.Newest(DefaultJoinHistory);
         }
 
-        member.Send(new JoinedEvent(Name, Sorted(completed.Members), history, truncated));
+        member.Send(new JoinedEvent(Name, Sorted(members), history, truncated));
     }
 
     private void Leave(LeaveRoom leave)
@@ -640,13 +656,29 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
     private void Rename(RenameInRoom rename)
     {
-        // A rename that arrives while the join is still with the membership is not applied: the member stays under
-        // the name it joined with (and leaves under it), so the membership never holds a name nobody has.
-        if (_members.Contains(rename.Member) && _membershipNames.TryGetValue(rename.Member, out string? current)
-            && string.Equals(current, rename.OldName, StringComparison.OrdinalIgnoreCase))
+        var member = rename.Member;
+        if (!_membershipNames.TryGetValue(member, out string? current))
         {
-            _membershipNames[rename.Member] = rename.NewName;
-            ChangeMembership(_services.Membership.RenameAsync(Name, rename.OldName, rename.NewName, rename.Member.Id, CancellationToken.None));
+            return;
+        }
+
+        if (_joining.ContainsKey(member))
+        {
+            // The membership still works on the join, made under the name the member had then; the rename follows
+            // once it answers. Several renames meanwhile make one, to the last name.
+            string latest = _renamesAfterJoin?.GetValueOrDefault(member) ?? current;
+            if (string.Equals(latest, rename.OldName, StringComparison.OrdinalIgnoreCase))
+            {
+                (_renamesAfterJoin ??= [])[member] = rename.NewName;
+            }
+
+            return;
+        }
+
+        if (_members.Contains(member) && string.Equals(current, rename.OldName, StringComparison.OrdinalIgnoreCase))
+        {
+            _membershipNames[member] = rename.NewName;
+            ChangeMembership(_services.Membership.RenameAsync(Name, rename.OldName, rename.NewName, member.Id, CancellationToken.None));
         }
     }
 

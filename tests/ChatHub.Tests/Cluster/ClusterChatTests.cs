@@ -176,6 +176,49 @@ public sealed class ClusterChatTests : IAsyncLifetime
         Assert.Equal(("robert", "leave"), ((string)leave["name"]!, (string)leave["event"]!));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_nick_and_a_join_sent_together_put_the_new_name_in_the_room(bool nickFirst)
+    {
+        // A cluster's name claim and room join are each a Redis round trip. Nick first: the join must not go out
+        // under the old name while the claim is away. Join first: the rename reaches the room while its membership
+        // still works on the join, and must still be made.
+        string room = nickFirst ? "swap1" : "swap2";
+        await using var ann = await _cluster[0].ConnectJsonAsync($"name=ann&room={room}");
+        await ann.ExpectAsync("welcome");
+        await ann.ExpectAsync("joined");
+        for (int i = 0; i < 5; i++)
+        {
+            await using var guest = await _cluster[1].ConnectJsonAsync();
+            await guest.ExpectAsync("welcome");
+            string wanted = $"late{i}";
+            object nick = new { type = "nick", name = wanted };
+            object join = new { type = "join", room };
+            await guest.SendJsonAsync(nickFirst ? nick : join);
+            await guest.SendJsonAsync(nickFirst ? join : nick);
+            JsonObject? joined = null;
+            for (bool nicked = false; !nicked || joined is null;)
+            {
+                var frame = await guest.NextAsync();
+                nicked |= (string)frame["type"]! == "nick";
+                joined ??= (string)frame["type"]! == "joined" ? frame : null;
+            }
+
+            // Everyone sees the member under the name it now has: its own joined list, who on either node, and the
+            // leave that follows.
+            Assert.Equal(["ann", wanted], joined["members"]!.AsArray().Select(n => (string)n!));
+            await guest.SendJsonAsync(new { type = "who", room });
+            Assert.Equal(["ann", wanted], (await guest.ExpectAsync("members"))["members"]!.AsArray().Select(n => (string)n!));
+            await ann.SendJsonAsync(new { type = "who", room });
+            Assert.Equal(["ann", wanted], (await ann.WaitForAsync("members"))["members"]!.AsArray().Select(n => (string)n!));
+
+            await guest.DisposeAsync();
+            var leave = await ann.WaitForAsync("presence", p => (string)p["event"]! == "leave");
+            Assert.Equal(wanted, (string)leave["name"]!);
+        }
+    }
+
     [Fact]
     public async Task Join_with_since_on_another_node_resumes_without_loss()
     {

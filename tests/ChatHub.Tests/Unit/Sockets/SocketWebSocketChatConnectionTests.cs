@@ -81,7 +81,11 @@ public sealed class SocketWebSocketChatConnectionTests(ITestOutputHelper output)
         {
             var socket = new SocketWebSocket(serverSocket, null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20), services.KeepAlive);
             var connection = new ChatConnection(id, socket, socket, socket.Abort, WireFormat.Json, services);
-            var run = connection.RunAsync(static (c, frame) => c.TrySendFrame(frame.ToArray()), static _ => { });
+            var run = connection.RunAsync(static (c, frame) =>
+            {
+                c.TrySendFrame(frame.ToArray());
+                return default;
+            }, static _ => { });
 
             await client.SendAsync(RawWebSocket.Frame(RawWebSocket.Text, "echo me"u8), SocketFlags.None);
             var echo = await Loopback.ReadServerFrameAsync(client).WaitAsync(Timeout);

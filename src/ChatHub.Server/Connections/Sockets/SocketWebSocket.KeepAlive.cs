@@ -27,8 +27,9 @@ internal sealed partial class SocketWebSocket
 
     internal void OnKeepAliveTick(long now)
     {
-        // Nothing follows our close frame (RFC 6455 5.5.1), and a finished socket sends nothing at all.
-        if (_sentCloseFrame || _state is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        // Nothing follows our close frame (RFC 6455 5.5.1), and a finished socket sends nothing at all. This only
+        // saves work: a close queued after this check still wins, since the send itself refuses to follow it.
+        if (Volatile.Read(ref _closeFrameQueued) || _state is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
             return;
         }

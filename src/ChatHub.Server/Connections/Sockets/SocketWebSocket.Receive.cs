@@ -348,7 +348,7 @@ internal sealed partial class SocketWebSocket
     /// </summary>
     private async ValueTask FailAsync(WebSocketCloseStatus status, string? message)
     {
-        if (!_sentCloseFrame)
+        if (!Volatile.Read(ref _closeFrameQueued))
         {
             await CloseOutputCoreAsync(status, string.Empty, CancellationToken.None).ConfigureAwait(false);
         }

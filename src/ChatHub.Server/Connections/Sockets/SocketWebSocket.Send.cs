@@ -26,6 +26,7 @@ internal sealed partial class SocketWebSocket
     private bool _captured;
     private bool _capturedLast;
     private bool _lastSendWasFragment;
+    private bool _closeFrameQueued; // our close frame is gathered or sent: nothing may follow it on the wire
 
     public void CaptureNextWrite(bool last)
     {
@@ -85,6 +86,19 @@ internal sealed partial class SocketWebSocket
                 return ValueTask.FromException(new ObjectDisposedException(typeof(WebSocket).FullName));
             }
 
+            // RFC 6455 5.5.1: after a close frame an endpoint sends nothing more, control frames included. The
+            // check is here, under the lock that orders the gathered frames, because a pong (read loop) or a
+            // keep-alive ping (clock) can be asked for while the close frame is still waiting behind a send: a
+            // state check before the call cannot see that. A pong or ping is simply not sent (the peer is told we
+            // are closing); data or a second close is the invalid state it will be once the close frame has left.
+            if (_closeFrameQueued)
+            {
+                return opcode is FrameOpcode.Ping or FrameOpcode.Pong
+                    ? ValueTask.CompletedTask
+                    : ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, "The WebSocket has sent its close frame: nothing more can be sent."));
+            }
+
+            _closeFrameQueued = opcode == FrameOpcode.Close;
             Append(opcode, fin, payload);
             if (!flush && _pendingLength < MaxGatheredBytes)
             {

@@ -380,6 +380,72 @@ public sealed class SocketWebSocketTests : IDisposable
         }
     }
 
+    /// <summary>Every frame the server sends, read by a raw client until the server ends its side.</summary>
+    private static async Task<List<(int Opcode, int Length)>> ReadAllFramesAsync(Socket client)
+    {
+        var frames = new List<(int Opcode, int Length)>();
+        while (await Loopback.ReadServerFrameAsync(client) is { } frame)
+        {
+            frames.Add((frame.Opcode, frame.Payload.Length));
+        }
+
+        return frames;
+    }
+
+    [Fact]
+    public async Task Nothing_follows_the_close_frame_not_even_the_pong_of_a_ping_that_comes_after_it()
+    {
+        var (server, client) = await Loopback.ConnectAsync();
+        using (server)
+        using (client)
+        using (var socket = new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock))
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+            Assert.Equal(WebSocketState.CloseSent, socket.State);
+
+            // The peer pings before it has read our close: RFC 6455 5.5.1 says no pong may follow the close frame.
+            await client.SendAsync((byte[])[.. RawWebSocket.Frame(RawWebSocket.Ping, "late"u8), .. RawWebSocket.Frame(RawWebSocket.Close, [0x03, 0xE8])], SocketFlags.None);
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+            Assert.Equal(WebSocketState.Closed, socket.State);
+
+            server.Shutdown(SocketShutdown.Send);
+            Assert.Equal([(RawWebSocket.Close, 2)], await ReadAllFramesAsync(client).WaitAsync(Timeout));
+        }
+    }
+
+    [Fact]
+    public async Task Nothing_follows_a_close_frame_still_waiting_behind_a_send_neither_keep_alive_nor_pong()
+    {
+        var (server, client) = await Loopback.ConnectAsync();
+        using (server)
+        using (client)
+        using (var socket = new SocketWebSocket(server, null, TimeSpan.FromHours(1), TimeSpan.FromHours(1), _clock))
+        {
+            var receive = socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+
+            // The client reads nothing yet: the large frame is stuck in the socket, and the close waits behind it.
+            server.SendBufferSize = 64 * 1024;
+            client.ReceiveBufferSize = 64 * 1024;
+            const int Large = 16 * 1024 * 1024;
+            var send = socket.SendAsync(new byte[Large].AsMemory(), WebSocketMessageType.Binary, true, CancellationToken.None).AsTask();
+            var close = socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+            Assert.False(close.IsCompleted);
+            Assert.Equal(WebSocketState.Open, socket.State); // the close frame has not left yet
+
+            // While it waits, a keep-alive ping falls due and the peer pings: neither answer may follow the close.
+            socket.OnKeepAliveTick(Environment.TickCount64 + (long)TimeSpan.FromHours(2).TotalMilliseconds);
+            await client.SendAsync((byte[])[.. RawWebSocket.Frame(RawWebSocket.Ping, "ping"u8), .. RawWebSocket.Frame(RawWebSocket.Close, [0x03, 0xE8])], SocketFlags.None);
+
+            var frames = ReadAllFramesAsync(client);
+            await Task.WhenAll(send, close).WaitAsync(Timeout);
+            Assert.Equal(WebSocketMessageType.Close, (await receive.WaitAsync(Timeout)).MessageType);
+            Assert.Equal(WebSocketState.Closed, socket.State);
+            server.Shutdown(SocketShutdown.Send);
+            Assert.Equal([(RawWebSocket.Binary, Large), (RawWebSocket.Close, 2)], await frames.WaitAsync(Timeout));
+        }
+    }
+
     [Fact]
     public async Task An_unmasked_client_frame_is_a_protocol_error()
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
@@ -205,6 +204,9 @@ internal sealed partial class SocketWebSocket
             }
             finally
             {
+                // The normal endings have released it already; an ending by exception with nothing buffered (the
+                // stream ended, a dispose) must not leave it to the GC. Still inside the receive: nobody else fills it.
+                ReleaseReceiveBufferIfEmpty();
                 Volatile.Write(ref _receiving, 0);
             }
         }
@@ -370,7 +372,7 @@ internal sealed partial class SocketWebSocket
 
         if (_receiveBuffer is null)
         {
-            _receiveBuffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+            _receiveBuffer = _pool.Rent(ReceiveBufferSize);
             _receiveOffset = 0;
         }
         else if (_receiveOffset > 0)
@@ -405,7 +407,7 @@ internal sealed partial class SocketWebSocket
     {
         if (_receiveCount == 0 && _receiveBuffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(_receiveBuffer);
+            _pool.Return(_receiveBuffer);
             _receiveBuffer = null;
             _receiveOffset = 0;
         }

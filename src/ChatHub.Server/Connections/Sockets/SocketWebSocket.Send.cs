@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
@@ -156,6 +155,14 @@ internal sealed partial class SocketWebSocket
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="buffer"/>, then whatever was asked to go out meanwhile. Ownership of the pooled bytes:
+    /// a buffer taken from <see cref="_pending"/> (<see cref="TakePending"/>) is this loop's, and it returns each
+    /// one exactly once, in the <c>finally</c> after its send; <see cref="_pending"/> itself is the WebSocket's, and
+    /// only <see cref="ReleasePending"/> (under the lock, clearing the field) or <see cref="Append"/>'s growth
+    /// (replacing it) returns it. While this loop runs (<see cref="_sending"/>) a dispose leaves
+    /// <see cref="_pending"/> to it, and it releases it when it stops after a failure or a dispose.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendLoopAsync(byte[] buffer, int length, CancellationToken cancellationToken)
     {
@@ -171,7 +178,6 @@ internal sealed partial class SocketWebSocket
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
                 TaskCompletionSource? waiter;
                 lock (this)
                 {
@@ -179,22 +185,20 @@ internal sealed partial class SocketWebSocket
                     waiter = _flushed;
                     _flushed = null;
                     _flushRequested = false;
-                    if (_pending is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(_pending);
-                        _pending = null;
-                        _pendingLength = 0;
-                    }
+                    ReleasePending();
 
-                    // _sending stays set: nothing will be sent on this socket again.
+                    // _sending stays set: nothing will be sent on this socket again (SendFrameAsync refuses it).
                 }
 
                 var failure = TransportFailure(e);
                 waiter?.TrySetException(failure);
                 throw failure;
             }
+            finally
+            {
+                _pool.Return(buffer);
+            }
 
-            ArrayPool<byte>.Shared.Return(buffer);
             TaskCompletionSource? done;
             lock (this)
             {
@@ -207,6 +211,12 @@ internal sealed partial class SocketWebSocket
 
                 _flushRequested = false;
                 _sending = false;
+                if (_disposed)
+                {
+                    // Disposed while this send was in flight: DisposeCore left what was gathered to us.
+                    ReleasePending();
+                }
+
                 done = _flushed;
                 _flushed = null;
             }
@@ -222,11 +232,11 @@ internal sealed partial class SocketWebSocket
         int needed = _pendingLength + FrameHeader.MaxClientLength + payload.Length;
         if (_pending is null || _pending.Length < needed)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 4096));
+            var larger = _pool.Rent(Math.Max(needed, 4096));
             if (_pending is not null)
             {
                 _pending.AsSpan(0, _pendingLength).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_pending);
+                _pool.Return(_pending);
             }
 
             _pending = larger;
@@ -235,6 +245,17 @@ internal sealed partial class SocketWebSocket
         int header = FrameHeader.WriteServer(_pending.AsSpan(_pendingLength), opcode, fin, payload.Length);
         payload.CopyTo(_pending.AsSpan(_pendingLength + header));
         _pendingLength += header + payload.Length;
+    }
+
+    /// <summary>Under the lock: returns what was gathered and never sent to the pool; clearing the field makes a second return impossible.</summary>
+    private void ReleasePending()
+    {
+        if (_pending is not null)
+        {
+            _pool.Return(_pending);
+            _pending = null;
+            _pendingLength = 0;
+        }
     }
 
     /// <summary>Under the lock: hands the gathered bytes to a sender (who returns the buffer to the pool).</summary>

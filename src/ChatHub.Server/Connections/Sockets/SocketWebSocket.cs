@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 
@@ -23,6 +24,7 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
     private readonly Socket _socket;
     private readonly string? _subProtocol;
     private readonly KeepAliveClock _keepAlive;
+    private readonly ArrayPool<byte> _pool;
 
     // Written under the lock (this object: see Send), read anywhere.
     private volatile WebSocketState _state = WebSocketState.Open;
@@ -38,12 +40,20 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
     /// <param name="keepAliveTimeout">How long a ping's pong may take before the socket is aborted; <see cref="Timeout.InfiniteTimeSpan"/>: unsolicited pongs that await nothing.</param>
     /// <param name="keepAlive">The server's one keep-alive clock.</param>
     public SocketWebSocket(Socket socket, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout, KeepAliveClock keepAlive)
+        : this(socket, subProtocol, keepAliveInterval, keepAliveTimeout, keepAlive, ArrayPool<byte>.Shared)
+    {
+    }
+
+    /// <param name="pool">Where every buffer of this WebSocket is rented and returned (tests count them).</param>
+    internal SocketWebSocket(Socket socket, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout, KeepAliveClock keepAlive, ArrayPool<byte> pool)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(keepAlive);
+        ArgumentNullException.ThrowIfNull(pool);
         _socket = socket;
         _subProtocol = subProtocol;
         _keepAlive = keepAlive;
+        _pool = pool;
         if (keepAliveInterval > TimeSpan.Zero)
         {
             _keepAliveIntervalMs = ToMilliseconds(keepAliveInterval);
@@ -130,7 +140,7 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
 
         if (_state == WebSocketState.CloseSent)
         {
-            byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(FrameHeader.MaxControlPayload);
+            byte[] scratch = _pool.Rent(FrameHeader.MaxControlPayload);
             try
             {
                 while (!_receivedCloseFrame && _state == WebSocketState.CloseSent)
@@ -140,7 +150,7 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
             }
             finally
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+                _pool.Return(scratch);
             }
         }
 
@@ -197,12 +207,11 @@ internal sealed partial class SocketWebSocket : WebSocket, IBatchingTransport
             }
         }
 
-        // What was gathered and never sent goes back to the pool, unless a send is using the buffer right now.
-        if (!_sending && _pending is not null)
+        // What was gathered and never sent goes back to the pool now, unless a send is in flight: then its sender
+        // releases it when it stops (see SendLoopAsync), so that a frame appended meanwhile is not lost either.
+        if (!_sending)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(_pending);
-            _pending = null;
-            _pendingLength = 0;
+            ReleasePending();
         }
     }
 

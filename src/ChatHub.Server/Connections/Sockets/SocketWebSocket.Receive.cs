@@ -49,6 +49,15 @@ internal sealed partial class SocketWebSocket
             return ValueTask.FromException<ValueWebSocketReceiveResult>(e);
         }
 
+        // One receive at a time, as .NET's: a second one fails on its own, before it touches anything, and leaves
+        // the pending receive and the connection as they were. The receive that takes this gate releases it when it
+        // ends (ReceiveCoreAsync, or WaitThenReceiveAsync if its wait fails).
+        if (Interlocked.Exchange(ref _receiving, 1) != 0)
+        {
+            return ValueTask.FromException<ValueWebSocketReceiveResult>(
+                new InvalidOperationException("There is already one outstanding 'ReceiveAsync' call for this WebSocket instance. ReceiveAsync and SendAsync can be called simultaneously, but at most one outstanding operation for each of them is allowed at the same time."));
+        }
+
         // Idle between messages: wait in a small state machine of its own, so what an idle connection holds is that,
         // not the whole receive's (which is pooled and taken only once bytes are there).
         if (buffer.IsEmpty && _receiveCount == 0 && _lastHeader.Processed && !cancellationToken.CanBeCanceled)
@@ -62,42 +71,34 @@ internal sealed partial class SocketWebSocket
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ValueWebSocketReceiveResult> WaitThenReceiveAsync()
     {
-        if (Interlocked.Exchange(ref _receiving, 1) != 0)
-        {
-            throw new InvalidOperationException("There is already one outstanding 'ReceiveAsync' call for this WebSocket instance.");
-        }
-
         try
         {
             await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
+            Volatile.Write(ref _receiving, 0);
             throw ReceiveFailure(e);
         }
-        finally
-        {
-            Volatile.Write(ref _receiving, 0);
-        }
 
+        // Still holding the receive gate: ReceiveCoreAsync releases it.
         return await ReceiveCoreAsync(Memory<byte>.Empty, CancellationToken.None, waited: true).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ValueWebSocketReceiveResult> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken, bool waited)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static s => ((SocketWebSocket)s!).Abort(), this)
-            : default;
+        // Called holding the receive gate (see ReceiveAsync); released in the inner finally.
+        CancellationTokenRegistration registration = default;
         try
         {
-            if (Interlocked.Exchange(ref _receiving, 1) != 0)
-            {
-                throw new InvalidOperationException("There is already one outstanding 'ReceiveAsync' call for this WebSocket instance.");
-            }
-
             try
             {
+                if (cancellationToken.CanBeCanceled)
+                {
+                    registration = cancellationToken.UnsafeRegister(static s => ((SocketWebSocket)s!).Abort(), this);
+                }
+
                 ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
                 while (true)
                 {

@@ -13,7 +13,10 @@ namespace ChatHub.Server.Connections.Sockets;
 /// The frames of one burst of the write loop (<see cref="IBatchingTransport"/>) leave in one socket send.
 /// </summary>
 /// <remarks>
-/// Threading, as .NET's: one receive and one send at a time, a receive alongside a send or a close.
+/// Threading, as .NET's: one receive and one send at a time, a receive alongside a send or a close. A second
+/// receive while one is pending fails with <see cref="InvalidOperationException"/> and leaves the first, and the
+/// connection, alone (.NET 10's queues it behind the first instead; neither aborts).
+/// Nothing is sent after our close frame (RFC 6455 5.5.1), not even a pong or a keep-alive ping.
 /// The socket stays the caller's: <see cref="Abort"/> shuts it down both ways (which ends a pending receive or
 /// send; the peer sees the connection end) and <see cref="Dispose"/> does the same only when a receive or send is
 /// pending, otherwise it leaves the socket alone. Neither closes it: the caller disposes the socket once the

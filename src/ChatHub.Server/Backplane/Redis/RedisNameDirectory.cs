@@ -72,9 +72,10 @@ internal sealed partial class RedisNameDirectory : INameDirectory, IDisposable
         var stopping = _stopping.Token;
         for (int failures = 0; !stopping.IsCancellationRequested; failures++)
         {
-            var subscriber = _shards.Subscriber(shard);
+            ISubscriber? subscriber = null;
             try
             {
+                subscriber = _shards.Subscriber(shard);
                 var queue = await subscriber.SubscribeAsync(channel);
                 queue.OnMessage(message => Receive(message.Message));
                 LogSubscribed(_logger, shard, failures);
@@ -95,7 +96,11 @@ internal sealed partial class RedisNameDirectory : INameDirectory, IDisposable
 
                 // The failed SUBSCRIBE left its queue registered in the multiplexer, which subscribes it again with
                 // the link: nobody would read that queue, and it would keep a copy of every DM to this node for ever.
-                await ForgetSubscriptionAsync(subscriber, channel);
+                if (subscriber is not null)
+                {
+                    await ForgetSubscriptionAsync(subscriber, channel);
+                }
+
                 if (!_shards.IsShardConnected(shard) || Stopwatch.GetElapsedTime(startedAt) > StartWait)
                 {
                     listening.TrySetResult(); // Redis is away (or will not take it): start, unready, and keep trying

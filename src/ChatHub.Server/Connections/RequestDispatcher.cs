@@ -322,17 +322,20 @@ internal sealed partial class RequestDispatcher(
         }
 
         metrics.MessageIn();
-        if (request.Ref is not null && !directMessageRefs.TryRecord(connection.Name, request.Ref))
+        // The name is read here, on the read loop: a cluster answers off it, and a nick read meanwhile must not
+        // change whose ref is forgotten or which devices get the sender's copy.
+        string sender = connection.Name;
+        if (request.Ref is not null && !directMessageRefs.TryRecord(sender, request.Ref))
         {
             connection.Send(new AckEvent(request.Ref, null, null)); // a resend: delivered the first time
             return;
         }
 
-        var dm = new DmEvent(connection.Name, request.To, request.Text!, Timestamps.NowTruncated(clock));
+        var dm = new DmEvent(sender, request.To, request.Text!, Timestamps.NowTruncated(clock));
         var sent = names.SendDirectAsync(dm);
         if (sent.IsCompletedSuccessfully)
         {
-            FinishDirectMessage(connection, request, dm, sent.Result, failure: null);
+            FinishDirectMessage(connection, request, dm, sent.Result, failed: false);
         }
         else
         {
@@ -340,19 +343,26 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
+    /// <summary>A DM whose delivery is a Redis round trip. Nobody awaits this task: every outcome is answered here.</summary>
     private async Task FinishDirectMessageAsync(ChatConnection connection, ClientRequest request, DmEvent dm, ValueTask<DirectDelivery> sent)
     {
+        DirectDelivery delivery;
         try
         {
-            FinishDirectMessage(connection, request, dm, await sent, failure: null);
+            delivery = await sent;
         }
         catch (Exception e)
         {
-            FinishDirectMessage(connection, request, dm, DirectDelivery.Nobody, e);
+            LogBackplaneFailed(logger, e, request.Kind.ToString());
+            FinishDirectMessage(connection, request, dm, DirectDelivery.Nobody, failed: true);
+            return;
         }
+
+        // Outside the try: a DM that was delivered is never answered `unavailable`.
+        FinishDirectMessage(connection, request, dm, delivery, failed: false);
     }
 
-    private void FinishDirectMessage(ChatConnection connection, ClientRequest request, DmEvent dm, DirectDelivery delivery, Exception? failure)
+    private void FinishDirectMessage(ChatConnection connection, ClientRequest request, DmEvent dm, DirectDelivery delivery, bool failed)
     {
         if (delivery.Queued == 0)
         {
@@ -360,10 +370,10 @@ internal sealed partial class RequestDispatcher(
             // overflowed): nothing was delivered, so no ack, and the ref is forgotten so that a resend is delivered.
             if (request.Ref is not null)
             {
-                directMessageRefs.Forget(connection.Name, request.Ref);
+                directMessageRefs.Forget(dm.From, request.Ref);
             }
 
-            if (failure is not null)
+            if (failed)
             {
                 Fail(connection, request, ErrorCodes.Unavailable, "the message could not be sent now; try again");
             }
@@ -382,7 +392,7 @@ internal sealed partial class RequestDispatcher(
         // The sender sees its own DM, on each of its devices, as a chat app shows a sent message everywhere.
         var copy = new DmEvent(dm.From, delivery.Recipient!, dm.Text, dm.Timestamp);
         int delivered = delivery.Queued;
-        foreach (var device in connection.SharesName ? names.FindLocal(connection.Name) : [connection])
+        foreach (var device in connection.SharesName ? names.FindLocal(dm.From) : [connection])
         {
             if (Array.IndexOf(delivery.Local, device) < 0 && device.Send(copy))
             {

@@ -162,7 +162,10 @@ public sealed class ClusterMultiDeviceTests : IAsyncLifetime
             await Task.Delay(50);
         }
 
-        // So a DM from another node finds the device.
+        // So a DM from another node finds the device, once that node's own link is back too (until then its DM is
+        // answered `unavailable`, and the device rightly gets nothing).
+        using var http1 = new HttpClient { BaseAddress = cluster[1].BaseAddress };
+        await WaitForStatusAsync(http1, HttpStatusCode.OK);
         await using var bob = await cluster[1].ConnectJsonAsync($"token={_tokens.Hs256("bob")}");
         await bob.ExpectAsync("welcome");
         await bob.SendJsonAsync(new { type = "dm", to = "ann", text = "back?", @ref = "d1" });

@@ -49,13 +49,30 @@ public sealed class WsClient : IAsyncDisposable
     }
 
     /// <summary>The next text frame; null when the server closed instead.</summary>
-    public async Task<string?> ReceiveAsync()
+    public Task<string?> ReceiveAsync() => ReceiveAsync(awaited: null);
+
+    /// <summary>
+    /// The next text frame, or null when the server closed instead. A frame that does not come within
+    /// <see cref="Timeout"/> fails the test with what it waited for (<paramref name="awaited"/>), still as an
+    /// <see cref="OperationCanceledException"/> for callers that expect silence.
+    /// </summary>
+    private async Task<string?> ReceiveAsync(Func<string>? awaited)
     {
         using var cts = new CancellationTokenSource(Timeout);
         int length = 0;
         while (true)
         {
-            var result = await _socket.ReceiveAsync(_buffer.AsMemory(length), cts.Token);
+            ValueWebSocketReceiveResult result;
+            try
+            {
+                result = await _socket.ReceiveAsync(_buffer.AsMemory(length), cts.Token);
+            }
+            catch (OperationCanceledException e) when (cts.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(
+                    $"no frame came within {Timeout.TotalSeconds:0} s{(awaited is null ? "" : " while " + awaited())}", e, cts.Token);
+            }
+
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 if (AnswersClose && _socket.State == WebSocketState.CloseReceived)
@@ -75,9 +92,11 @@ public sealed class WsClient : IAsyncDisposable
     }
 
     /// <summary>The next frame, which must be JSON.</summary>
-    public async Task<JsonObject> NextAsync()
+    public Task<JsonObject> NextAsync() => NextAsync(awaited: null);
+
+    private async Task<JsonObject> NextAsync(Func<string>? awaited)
     {
-        string? text = await ReceiveAsync();
+        string? text = await ReceiveAsync(awaited);
         Assert.True(text is not null, $"the server closed ({_socket.CloseStatus} {_socket.CloseStatusDescription}) where a frame was expected");
         return JsonNode.Parse(text!)!.AsObject();
     }
@@ -85,7 +104,7 @@ public sealed class WsClient : IAsyncDisposable
     /// <summary>The next frame, which must be of <paramref name="type"/>.</summary>
     public async Task<JsonObject> ExpectAsync(string type)
     {
-        var frame = await NextAsync();
+        var frame = await NextAsync(() => $"a {type} frame was awaited (nothing came instead)");
         Assert.True((string?)frame["type"] == type, $"expected a {type} frame, got {frame.ToJsonString()}");
         return frame;
     }
@@ -93,14 +112,31 @@ public sealed class WsClient : IAsyncDisposable
     /// <summary>Skips frames until one of <paramref name="type"/> that matches; for interleavings the test does not fix.</summary>
     public async Task<JsonObject> WaitForAsync(string type, Func<JsonObject, bool>? match = null)
     {
+        // What came instead, for the failure message: the last few frames skipped (an error frame is the usual answer).
+        var skipped = new Queue<string>();
+        int count = 0;
         while (true)
         {
-            var frame = await NextAsync();
+            var frame = await NextAsync(() => $"a {type} frame was awaited; {count} other frame(s) came instead" +
+                (count == 0 ? "" : $", the last: {string.Join(" ", skipped)}"));
             if ((string?)frame["type"] == type && (match is null || match(frame)))
             {
                 return frame;
             }
+
+            count++;
+            skipped.Enqueue(EchoedFrame(frame));
+            if (skipped.Count > 5)
+            {
+                skipped.Dequeue();
+            }
         }
+    }
+
+    private static string EchoedFrame(JsonObject frame)
+    {
+        string json = frame.ToJsonString();
+        return json.Length <= 200 ? json : json[..200] + "…";
     }
 
     /// <summary>Text format: skips lines until one that contains <paramref name="fragment"/>.</summary>
@@ -108,7 +144,7 @@ public sealed class WsClient : IAsyncDisposable
     {
         while (true)
         {
-            string? line = await ReceiveAsync();
+            string? line = await ReceiveAsync(() => $"a line with '{fragment}' was awaited");
             Assert.True(line is not null, $"the server closed ({_socket.CloseStatus}) while waiting for a line with '{fragment}'");
             if (line!.Contains(fragment, StringComparison.Ordinal))
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ChatHub.Server.Backplane.Local;
 using ChatHub.Server.Connections;
 using ChatHub.Server.Protocol;
@@ -11,9 +12,17 @@ namespace ChatHub.Server.Backplane.Redis;
 /// for a token user's devices connected to several nodes (all sharing). A DM goes straight to this node's holders;
 /// <see cref="RedisScripts.Direct"/> publishes it on the node channel of every other holding node.
 /// </summary>
-internal sealed partial class RedisNameDirectory : INameDirectory
+internal sealed partial class RedisNameDirectory : INameDirectory, IDisposable
 {
     private const string NodeChannelPrefix = "chathub:node:";
+
+    /// <summary>How long a starting node waits for its DM channels while Redis is there (as for its first link).</summary>
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>Between subscription attempts: short, since a link that is connecting is up within moments.</summary>
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly CancellationTokenSource _stopping = new();
 
     private readonly LocalNameDirectory _local = new();
     private readonly RedisShards _shards;
@@ -28,41 +37,99 @@ internal sealed partial class RedisNameDirectory : INameDirectory
     }
 
     /// <summary>
-    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). Completes when
-    /// each shard's first attempt is over, so a node that starts with Redis up listens before it takes connections
-    /// (a DM published to a node not yet subscribed is lost). A shard that cannot be reached now is retried in the
-    /// background; StackExchange.Redis re-subscribes after reconnects.
+    /// Listens for DMs sent to this node's connections, on every shard (a name's shard routes them). Completes once
+    /// each shard's DM channel is subscribed, so the node takes no connection whose DMs would be published to
+    /// nobody: pub/sub keeps nothing for a channel without a subscriber, while the sender's script counts the
+    /// publish and acks. The multiplexer's links come up one after the other, and SUBSCRIBE needs the second one
+    /// (fail-fast: it fails at once while that link is still connecting), so the start retries briefly. It does not
+    /// wait for a Redis that is away (the node then starts unready) nor beyond <see cref="StartWait"/>; the retries
+    /// go on in the background until the node stops, and once subscribed StackExchange.Redis re-subscribes after
+    /// reconnects.
     /// </summary>
     public Task StartAsync()
     {
-        var firstAttempts = new Task[_shards.Count];
+        var started = new Task[_shards.Count];
         for (int shard = 0; shard < _shards.Count; shard++)
         {
-            var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            firstAttempts[shard] = first.Task;
-            _ = SubscribeAsync(shard, first);
+            var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            started[shard] = listening.Task;
+            _ = SubscribeAsync(shard, listening);
         }
 
-        return Task.WhenAll(firstAttempts);
+        return Task.WhenAll(started);
     }
 
-    private async Task SubscribeAsync(int shard, TaskCompletionSource firstAttempt)
+    /// <summary>
+    /// Ends the subscription retries of a node that stops. Runs twice (the container disposes the instance as itself
+    /// and as <see cref="INameDirectory"/>), so it only cancels: a source with no timer holds nothing to dispose.
+    /// </summary>
+    public void Dispose() => _stopping.Cancel();
+
+    private async Task SubscribeAsync(int shard, TaskCompletionSource listening)
     {
-        while (true)
+        var channel = RedisKeys.NodeChannel(_node.Id);
+        long startedAt = Stopwatch.GetTimestamp();
+        var stopping = _stopping.Token;
+        for (int failures = 0; !stopping.IsCancellationRequested; failures++)
         {
+            ISubscriber? subscriber = null;
             try
             {
-                var queue = await _shards.Subscriber(shard).SubscribeAsync(RedisKeys.NodeChannel(_node.Id));
+                subscriber = _shards.Subscriber(shard);
+                var queue = await subscriber.SubscribeAsync(channel);
                 queue.OnMessage(message => Receive(message.Message));
-                firstAttempt.TrySetResult();
+                LogSubscribed(_logger, shard, failures);
+                listening.TrySetResult();
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                listening.TrySetResult(); // the multiplexer is gone: the node is stopping
                 return;
             }
             catch (Exception e)
             {
-                LogSubscribeFailed(_logger, e, shard);
-                firstAttempt.TrySetResult();
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                if (failures == 0)
+                {
+                    LogSubscribeFailed(_logger, e, shard);
+                }
+
+                // The failed SUBSCRIBE left its queue registered in the multiplexer, which subscribes it again with
+                // the link: nobody would read that queue, and it would keep a copy of every DM to this node for ever.
+                if (subscriber is not null)
+                {
+                    await ForgetSubscriptionAsync(subscriber, channel);
+                }
+
+                if (!_shards.IsShardConnected(shard) || Stopwatch.GetElapsedTime(startedAt) > StartWait)
+                {
+                    listening.TrySetResult(); // Redis is away (or will not take it): start, unready, and keep trying
+                }
             }
+
+            try
+            {
+                await Task.Delay(RetryDelay, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        listening.TrySetResult();
+    }
+
+    private async Task ForgetSubscriptionAsync(ISubscriber subscriber, RedisChannel channel)
+    {
+        try
+        {
+            await subscriber.UnsubscribeAsync(channel); // every handler and queue of the channel: all this directory's
+        }
+        catch (Exception e)
+        {
+            // Unregistered here already; only the UNSUBSCRIBE to a Redis that is away failed, and it forgets anyway.
+            LogUnsubscribeFailed(_logger, e, channel.ToString());
         }
     }
 
@@ -242,6 +309,12 @@ internal sealed partial class RedisNameDirectory : INameDirectory
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to this node's DM channel on shard {Shard} failed; retrying")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int shard);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "This node's DM channel on shard {Shard} is subscribed (after {Failures} failed attempts)")]
+    private static partial void LogSubscribed(ILogger logger, int shard, int failures);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Unsubscribing the failed subscription of {Channel} from Redis failed; it is unregistered here")]
+    private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception, string channel);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming {Name} in Redis failed")]
     private static partial void LogClaimFailed(ILogger logger, Exception exception, string name);

@@ -51,6 +51,9 @@ internal sealed partial class RedisShards : IAsyncDisposable
 
     public bool IsConnected => _shards.Length > 0 && _shards.All(shard => shard.IsConnected);
 
+    /// <summary>Whether the shard's link for commands is up (its pub/sub link may still be connecting).</summary>
+    public bool IsShardConnected(int shard) => shard < _shards.Length && _shards[shard].IsConnected;
+
     public async Task ConnectAsync()
     {
         var shards = new ConnectionMultiplexer[_configurations.Length];

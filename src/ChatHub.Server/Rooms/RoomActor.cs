@@ -72,6 +72,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     private bool _filling;
     private int _started;
     private bool _retired;
+    private volatile bool _running; // started: the store was read, and every command posted from now on is handled
     private int _queued; // commands posted and not yet taken; the log's, bus's and membership's answers are not counted
     private int _bounded; // those of them that count against the capacity
     private volatile int _memberCount;
@@ -121,6 +122,12 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             _mailbox.Writer.TryWrite(command);
         }
 
+        if (!_running && command is JoinRoom join)
+        {
+            // Starting reads the store, with retries while it is away: a join does not hold its member's sends for that.
+            join.ReleaseSends();
+        }
+
         if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
         {
             _ = Task.Run(RunAsync);
@@ -148,6 +155,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             return;
         }
 
+        _running = true;
         var reader = _mailbox.Reader;
         while (await reader.WaitToReadAsync())
         {
@@ -252,7 +260,17 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             case Appended appended: OnAppended(appended); break;
             case MessageArrived arrived: Arrive(arrived.Message); break;
             case PresenceArrived presence: OnPresence(presence.Change); break;
-            case JoinRoom join: Join(join); break;
+            case JoinRoom join:
+                try
+                {
+                    Join(join);
+                }
+                finally
+                {
+                    join.ReleaseSends(); // answered (joined or an error) or waiting for the membership: either way, let go
+                }
+
+                break;
             case JoinCompleted completed: CompleteJoin(completed); break;
             case LeaveRoom leave: Leave(leave); break;
             case RenameInRoom rename: Rename(rename); break;

@@ -22,6 +22,13 @@ internal interface IRoomMembership
     Task<IReadOnlyList<string>> MembersAsync(string room, CancellationToken cancellationToken);
 
     /// <summary>
+    /// True when every member list this membership hands out is already sorted as <c>joined.members</c> is
+    /// (case-insensitive ordinal), so a room need not check its order on each join; false (the default) when a
+    /// list may arrive in any order.
+    /// </summary>
+    bool ListsSorted => false;
+
+    /// <summary>
     /// One page of the rooms that exist (members or kept history) with their member counts, sorted by name
     /// (ordinal), after <paramref name="after"/> (null: from the start), at most <paramref name="limit"/>.
     /// </summary>

@@ -138,6 +138,22 @@ internal sealed partial class ChatConnection : IThreadPoolWorkItem
     }
 
     /// <summary>
+    /// Frames queued from now on wait (a drain already running is not held) until every hold is released by
+    /// <see cref="ReleaseSends"/>, then leave together: the connect path's <c>welcome</c> and the <c>joined</c> of
+    /// the rooms in the query go in one socket write instead of one each. A close does not wait for holds.
+    /// </summary>
+    public void HoldSends() => _outbox.Hold();
+
+    /// <summary>Releases one <see cref="HoldSends"/>; the last one starts the drain if frames came meanwhile.</summary>
+    public void ReleaseSends()
+    {
+        if (_outbox.Release())
+        {
+            StartDrain();
+        }
+    }
+
+    /// <summary>
     /// Encodes an event for this connection alone (replies, errors, DMs) and queues it. False when it could not
     /// all be queued (the connection is closing or just overflowed).
     /// </summary>

@@ -17,6 +17,8 @@ internal sealed class Outbox(int capacity, long maxBytes)
     private long _bytes; // queued plus the frame in the drain's hands: the second bound
     private bool _draining;
     private bool _completed;
+    private int _holds; // while above zero, a frame that finds the outbox idle does not start the drain
+    private bool _owed; // _draining was set by a frame that came while held: no drain runs yet, one is owed
 
     /// <summary>Frames waiting (not counting the one being sent). A racy read, for the outbox-depth gauge.</summary>
     public int Count => _frames.Count;
@@ -48,7 +50,40 @@ internal sealed class Outbox(int capacity, long maxBytes)
             }
 
             _draining = true;
+            if (_holds > 0)
+            {
+                _owed = true;
+                return EnqueueResult.Queued;
+            }
+
             return EnqueueResult.StartDrain;
+        }
+    }
+
+    /// <summary>
+    /// Holds the drain back: frames queue, but none starts the drain until every hold is released, so they leave
+    /// together in one transport write. A drain already running is not held.
+    /// </summary>
+    public void Hold()
+    {
+        lock (_frames)
+        {
+            _holds++;
+        }
+    }
+
+    /// <summary>Releases one <see cref="Hold"/>. True when the caller must start the drain: a frame came meanwhile.</summary>
+    public bool Release()
+    {
+        lock (_frames)
+        {
+            if (--_holds > 0 || !_owed)
+            {
+                return false;
+            }
+
+            _owed = false;
+            return true;
         }
     }
 
@@ -61,6 +96,13 @@ internal sealed class Outbox(int capacity, long maxBytes)
         lock (_frames)
         {
             _completed = true;
+            if (_owed)
+            {
+                // A close does not wait for holds: what is queued goes now, then the close frame.
+                _owed = false;
+                return true;
+            }
+
             if (_draining)
             {
                 return false;

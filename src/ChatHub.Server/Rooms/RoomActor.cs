@@ -72,6 +72,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
     private bool _filling;
     private int _started;
     private bool _retired;
+    private volatile bool _running; // started: the store was read, and every command posted from now on is handled
     private int _queued; // commands posted and not yet taken; the log's, bus's and membership's answers are not counted
     private int _bounded; // those of them that count against the capacity
     private volatile int _memberCount;
@@ -121,6 +122,12 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             _mailbox.Writer.TryWrite(command);
         }
 
+        if (!_running && command is JoinRoom join)
+        {
+            // Starting reads the store, with retries while it is away: a join does not hold its member's sends for that.
+            join.ReleaseSends();
+        }
+
         if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
         {
             _ = Task.Run(RunAsync);
@@ -148,6 +155,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             return;
         }
 
+        _running = true;
         var reader = _mailbox.Reader;
         while (await reader.WaitToReadAsync())
         {
@@ -252,7 +260,17 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             case Appended appended: OnAppended(appended); break;
             case MessageArrived arrived: Arrive(arrived.Message); break;
             case PresenceArrived presence: OnPresence(presence.Change); break;
-            case JoinRoom join: Join(join); break;
+            case JoinRoom join:
+                try
+                {
+                    Join(join);
+                }
+                finally
+                {
+                    join.ReleaseSends(); // answered (joined or an error) or waiting for the membership: either way, let go
+                }
+
+                break;
             case JoinCompleted completed: CompleteJoin(completed); break;
             case LeaveRoom leave: Leave(leave); break;
             case RenameInRoom rename: Rename(rename); break;
@@ -547,6 +565,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
         _inFlight--;
         var member = completed.Join.Member;
         IReadOnlyList<string>? members = completed.Members;
+        bool sorted = _services.Membership.ListsSorted;
         if (!completed.WasMember && _joining.Remove(member, out bool leftMeanwhile))
         {
             string? renamed = null;
@@ -571,6 +590,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
                 ChangeMembership(_services.Membership.RenameAsync(Name, joinedAs, renamed, member.Id, CancellationToken.None));
                 // The list was read with the join; the member already goes by its new name (its nick was answered).
                 members = [.. members.Where(n => !string.Equals(n, joinedAs, StringComparison.OrdinalIgnoreCase) && !string.Equals(n, renamed, StringComparison.OrdinalIgnoreCase)).Append(renamed)];
+                sorted = false;
             }
         }
         else if (members is null)
@@ -609,7 +629,9 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
             history = _recent.Newest(DefaultJoinHistory);
         }
 
-        member.Send(new JoinedEvent(Name, Sorted(members), history, truncated));
+        // A join storm on a room of 100 made checking the order of the local membership's list, sorted already,
+        // about 2 % of the server's CPU per connect (docs/performance.md, "Connect rate: whose CPU").
+        member.Send(new JoinedEvent(Name, sorted ? members : Sorted(members), history, truncated));
     }
 
     private void Leave(LeaveRoom leave)
@@ -801,7 +823,7 @@ internal sealed partial class RoomActor : IAppendCallback, IRoomSink
 
     private static IReadOnlyList<string> Sorted(IReadOnlyList<string> names)
     {
-        // The local membership hands out its sorted array; a cluster's arrives unsorted.
+        // A cluster's list arrives unsorted; a local one that a rename rebuilt, too.
         for (int i = 1; i < names.Count; i++)
         {
             if (StringComparer.OrdinalIgnoreCase.Compare(names[i - 1], names[i]) > 0)

@@ -16,13 +16,34 @@ internal abstract class RoomCommand
     public bool Bounded { get; set; }
 }
 
-internal sealed class JoinRoom(ChatConnection member, string name, long? since) : RoomCommand
+internal sealed class JoinRoom : RoomCommand
 {
-    public ChatConnection Member { get; } = member;
+    private ChatConnection? _holding;
+
+    /// <param name="holdSends">
+    /// Hold the member's sends (<see cref="ChatConnection.HoldSends"/>) until the room has handled the join, so its
+    /// <c>joined</c> leaves in one write with what was queued before; released by <see cref="ReleaseSends"/>.
+    /// </param>
+    public JoinRoom(ChatConnection member, string name, long? since, bool holdSends = false)
+    {
+        Member = member;
+        Name = name;
+        Since = since;
+        if (holdSends)
+        {
+            member.HoldSends();
+            _holding = member;
+        }
+    }
+
+    public ChatConnection Member { get; }
 
     /// <summary>The member's name when it joined (a nick right behind the join reaches the room as a rename).</summary>
-    public string Name { get; } = name;
-    public long? Since { get; } = since;
+    public string Name { get; }
+    public long? Since { get; }
+
+    /// <summary>Releases the hold this join took, if any; once, whoever calls it first.</summary>
+    public void ReleaseSends() => Interlocked.Exchange(ref _holding, null)?.ReleaseSends();
 }
 
 internal sealed class LeaveRoom(ChatConnection member, bool reply) : RoomCommand

@@ -48,6 +48,27 @@ public sealed class JsonProtocolTests : IAsyncLifetime
         Assert.False((bool)first["truncated"]!);
     }
 
+    /// <summary>
+    /// The welcome waits for the query's rooms to answer so it leaves in one write with their joined; a room that
+    /// cannot be joined answers at once and holds nothing back, in its place after the welcome.
+    /// </summary>
+    [Fact]
+    public async Task A_room_in_the_query_that_cannot_be_joined_is_answered_after_the_welcome_and_the_others_join()
+    {
+        await using var ann = await _server.ConnectJsonAsync("name=ann&room=a&room=%21%21&room=b");
+        Assert.Equal("ann", await ann.ReadWelcomeNameAsync());
+        var error = await ann.ExpectAsync("error");
+        Assert.Equal("invalid_room", (string?)error["code"]);
+        var first = await ann.ExpectAsync("joined");
+        var second = await ann.ExpectAsync("joined");
+        Assert.Equal(["a", "b"], new[] { (string)first["room"]!, (string)second["room"]! }.Order());
+
+        // The connection is not held afterwards: a request's reply leaves at once.
+        await ann.SendJsonAsync(new { type = "who", room = "a" });
+        var who = await ann.ExpectAsync("members");
+        Assert.Equal(["ann"], who["members"]!.AsArray().Select(n => (string)n!));
+    }
+
     [Fact]
     public async Task Join_replies_joined_with_sorted_members_and_others_get_presence()
     {

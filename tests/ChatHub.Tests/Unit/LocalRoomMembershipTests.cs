@@ -18,7 +18,9 @@ public sealed class LocalRoomMembershipTests
     {
         var options = Options.Create(new ChatHubOptions());
         var bus = new LocalRoomBus();
-        var membership = new LocalRoomMembership(bus, new LocalRoomLog(new InMemoryHistoryStore(options), bus, options, TimeProvider.System), new NodeIdentity());
+        IRoomMembership membership = new LocalRoomMembership(bus, new LocalRoomLog(new InMemoryHistoryStore(options), bus, options, TimeProvider.System), new NodeIdentity());
+        // Rooms trust this and send the list as joined.members without checking its order.
+        Assert.True(membership.ListsSorted);
         var random = new Random(20261125);
         var expected = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase); // name -> connections
         string[] pool = ["ann", "Bob", "carol", "dave", "Erin", "frank", "gus", "hal", "ivy", "jo", "kim", "lu"];

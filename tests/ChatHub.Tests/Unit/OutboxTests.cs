@@ -69,6 +69,54 @@ public sealed class OutboxTests
         Assert.Equal(EnqueueResult.Closed, outbox.TryEnqueue(Frame(1)));
     }
 
+    [Fact]
+    public void Held_frames_start_no_drain_until_the_last_hold_is_released()
+    {
+        var outbox = new Outbox(capacity: 8, maxBytes: 1 << 20);
+        outbox.Hold();
+        outbox.Hold();
+        Assert.Equal(EnqueueResult.Queued, outbox.TryEnqueue(Frame(10))); // idle, but held: nobody starts the drain
+        Assert.Equal(EnqueueResult.Queued, outbox.TryEnqueue(Frame(10)));
+        Assert.False(outbox.Release()); // one hold is left
+        Assert.Equal(EnqueueResult.Queued, outbox.TryEnqueue(Frame(10)));
+        Assert.True(outbox.Release()); // the last: the caller starts the one drain, which finds all three
+        Assert.Equal(DrainStep.Frame, outbox.TakeNext(0, out _, out bool last));
+        Assert.False(last);
+        Assert.Equal(DrainStep.Frame, outbox.TakeNext(10, out _, out _));
+        Assert.Equal(DrainStep.Frame, outbox.TakeNext(10, out _, out last));
+        Assert.True(last);
+        Assert.Equal(DrainStep.Idle, outbox.TakeNext(10, out _, out _));
+        Assert.Equal(EnqueueResult.StartDrain, outbox.TryEnqueue(Frame(10))); // no hold left
+    }
+
+    [Fact]
+    public void A_hold_with_nothing_queued_owes_no_drain_and_does_not_hold_a_running_one()
+    {
+        var outbox = new Outbox(capacity: 8, maxBytes: 1 << 20);
+        outbox.Hold();
+        Assert.False(outbox.Release());
+        Assert.Equal(EnqueueResult.StartDrain, outbox.TryEnqueue(Frame(10)));
+
+        outbox.Hold(); // a drain runs already: it goes on sending what comes
+        Assert.Equal(EnqueueResult.Queued, outbox.TryEnqueue(Frame(10)));
+        Assert.Equal(DrainStep.Frame, outbox.TakeNext(0, out _, out _));
+        Assert.Equal(DrainStep.Frame, outbox.TakeNext(10, out _, out _));
+        Assert.Equal(DrainStep.Idle, outbox.TakeNext(10, out _, out _));
+        Assert.False(outbox.Release());
+    }
+
+    [Fact]
+    public void A_close_does_not_wait_for_a_hold()
+    {
+        var outbox = new Outbox(capacity: 8, maxBytes: 1 << 20);
+        outbox.Hold();
+        Assert.Equal(EnqueueResult.Queued, outbox.TryEnqueue(Frame(10)));
+        Assert.True(outbox.Complete()); // held frames and the close go now
+        Assert.False(outbox.Release()); // the drain is started already
+        Assert.Equal(DrainStep.Frame, outbox.TakeNext(0, out _, out _));
+        Assert.Equal(DrainStep.Close, outbox.TakeNext(10, out _, out _));
+    }
+
     /// <summary>
     /// Writers race drains that keep ending: every frame is sent exactly once, in each writer's order, never by two
     /// drains at once, and nothing is left queued when the last drain went idle.

@@ -10,6 +10,9 @@ namespace ChatHub.Server.Backplane.Local;
 /// </summary>
 internal sealed class LocalRoomMembership(LocalRoomBus bus, LocalRoomLog log, NodeIdentity node) : IRoomMembership
 {
+    /// <summary>Every list is a room's <see cref="RoomMembers.SortedNames"/>, kept sorted by each change.</summary>
+    public bool ListsSorted => true;
+
     private readonly ConcurrentDictionary<string, RoomMembers> _rooms = new(StringComparer.Ordinal);
 
     public Task<MembershipResult> JoinAsync(string room, string name, long connectionId, CancellationToken cancellationToken)

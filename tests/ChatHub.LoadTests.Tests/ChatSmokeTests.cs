@@ -24,6 +24,8 @@ public sealed class ChatSmokeTests(ServerFixture server)
         Assert.True(result.MessagesSent >= 6 * 5 * 2 - 6, $"sent only {result.MessagesSent}");
         Assert.Equal(result.MessagesSent * 3, result.DeliveriesExpected);
         Assert.True(result.Latency.Count > 0);
+        // Every steady send was timed against its schedule by the one timing thread.
+        Assert.InRange(result.SendLag.Count, 6 * 5, result.MessagesSent);
         Assert.True(result.Latency.P99Ms > 0);
     }
 }

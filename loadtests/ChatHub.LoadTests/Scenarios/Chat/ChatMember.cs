@@ -1,5 +1,3 @@
-using ChatHub.LoadTests.Measurement;
-using ChatHub.LoadTests.Protocol;
 using ChatHub.LoadTests.Scenarios.Common;
 
 namespace ChatHub.LoadTests.Scenarios.Chat;
@@ -7,9 +5,9 @@ namespace ChatHub.LoadTests.Scenarios.Chat;
 /// <summary>A chat member's receive side: times steady-phase messages from their scheduled send time.</summary>
 internal sealed class ChatMember(string room, ChatRun run) : MemberSink(room, run.Violations)
 {
-    protected override void OnMessage(ServerFrame frame, long receivedTimestamp)
+    protected override void OnMessage(long? stamp, long receivedTimestamp)
     {
-        if (LatencyStamp.TryRead(frame.Text, out long scheduled) && scheduled >= run.SteadyStart)
+        if (stamp is long scheduled && scheduled >= run.SteadyStart)
         {
             run.Latency.RecordTicks(receivedTimestamp - scheduled);
         }

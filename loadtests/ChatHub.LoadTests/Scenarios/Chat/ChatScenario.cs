@@ -17,7 +17,7 @@ internal static class ChatScenario
         var run = new ChatRun();
         using var servers = new ServerSet(options.Servers);
         ServerTarget target = options.Servers[0];
-        using IChatConnector connector = ChatConnectors.For(target.Kind);
+        using IChatConnector connector = ChatConnectors.ForMessaging(target.Kind, options.Servers.Select(s => s.BaseUrl));
         string[] rooms = Enumerable.Range(0, options.Rooms).Select(r => options.RoomPrefix + r).ToArray();
         var members = Enumerable.Range(0, options.Connections)
             .Select(i => new ChatMember(rooms[i % rooms.Length], run) { CheckSeqOrder = target.Kind != TargetKind.SignalR })
@@ -39,20 +39,40 @@ internal static class ChatScenario
 
         // A phase boundary on the clock, not a synchronisation: the senders run on their own schedules.
         Task warmupOver = Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), run.SteadyStart), ct);
-        var senders = new Task[connections.Length];
+        var scheduler = new SendScheduler(interval, end)
+        {
+            SendStarting = (scheduled, started) =>
+            {
+                if (scheduled >= run.SteadyStart)
+                {
+                    run.SendLag.RecordTicks(started - scheduled);
+                }
+            },
+        };
         for (int i = 0; i < connections.Length; i++)
         {
-            int index = i;
+            IChatConnection connection = connections[i];
+            ChatMember member = members[i];
+            int room = i % rooms.Length;
             // Each sender starts at its own phase within the interval so the load is spread, not pulsed.
-            long phase = interval * index / connections.Length;
-            senders[i] = Task.Run(() => SendLoopAsync(connections[index], rooms[index % rooms.Length], start + phase, interval, end, options.TextChars, run,
-                () => Interlocked.Increment(ref sentPerRoom[index % rooms.Length]), () => Interlocked.Increment(ref sendFailures), ct), ct);
+            long phase = interval * i / connections.Length;
+            scheduler.Add(
+                start + phase,
+                // The stamp is the schedule, not "now": a late send is charged to the latency.
+                scheduled => connection.SayAsync(rooms[room], LatencyStamp.Text(scheduled, options.TextChars), ct),
+                () => Interlocked.Increment(ref sentPerRoom[room]),
+                ex =>
+                {
+                    Interlocked.Increment(ref sendFailures);
+                    run.Violations.Add($"{member.Name}: send failed, sends no more: {ex.GetType().Name}: {ex.Message}");
+                });
         }
+        Task senders = scheduler.RunAsync(ct);
 
         await warmupOver.ConfigureAwait(false);
         CpuMeter cpu = CpuMeter.Start(servers);
         long deliveredAtSteadyStart = run.Delivered;
-        await Task.WhenAll(senders).ConfigureAwait(false);
+        await senders.ConfigureAwait(false);
         long deliveredAtSteadyEnd = run.Delivered;
         double steadySeconds = Stopwatch.GetElapsedTime(run.SteadyStart).TotalSeconds;
         CpuUsage cpuUsage = cpu.Stop(deliveredAtSteadyEnd - deliveredAtSteadyStart);
@@ -109,34 +129,5 @@ internal static class ChatScenario
         }
         result.Violations = run.Violations.ToList();
         return result;
-    }
-
-    private static async Task SendLoopAsync(
-        IChatConnection connection, string room, long first, long interval, long end, int textChars, ChatRun run,
-        Action sent, Action failed, CancellationToken ct)
-    {
-        for (long scheduled = first; scheduled < end; scheduled += interval)
-        {
-            long wait = scheduled - Stopwatch.GetTimestamp();
-            if (wait > 0)
-            {
-                await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ct).ConfigureAwait(false);
-            }
-            if (scheduled >= run.SteadyStart)
-            {
-                run.SendLag.RecordTicks(Stopwatch.GetTimestamp() - scheduled);
-            }
-            try
-            {
-                // The stamp is the schedule, not "now": a late send is charged to the latency.
-                await connection.SayAsync(room, LatencyStamp.Text(scheduled, textChars), ct).ConfigureAwait(false);
-                sent();
-            }
-            catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                failed();
-                return;
-            }
-        }
     }
 }

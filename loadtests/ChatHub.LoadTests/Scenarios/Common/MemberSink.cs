@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using ChatHub.LoadTests.Measurement;
 using ChatHub.LoadTests.Net;
 using ChatHub.LoadTests.Protocol;
 
@@ -43,6 +44,15 @@ internal abstract class MemberSink : IFrameSink
 
     public void OnFrame(ReadOnlySpan<byte> utf8, long receivedTimestamp)
     {
+        // Nearly every frame a member gets is a message of its room: read those in place, the rest as objects.
+        if (MessageFrameReader.TryRead(utf8, Room, out bool inRoom, out long? seq, out long? stamp))
+        {
+            if (inRoom)
+            {
+                OnRoomMessage(seq, stamp, receivedTimestamp);
+            }
+            return;
+        }
         ServerFrame? frame = FrameCodec.Parse(utf8);
         if (frame?.Type is null)
         {
@@ -68,13 +78,7 @@ internal abstract class MemberSink : IFrameSink
                 Joined.TrySetResult();
                 break;
             case "message" when frame.Room == Room:
-                if (CheckSeqOrder && frame.Seq != _nextSeq)
-                {
-                    Violations.Add($"{Name}: seq {frame.Seq} where {_nextSeq} was due in {Room}");
-                }
-                _nextSeq = (frame.Seq ?? _nextSeq) + 1;
-                Interlocked.Increment(ref Received);
-                OnMessage(frame, receivedTimestamp);
+                OnRoomMessage(frame.Seq, LatencyStamp.TryRead(frame.Text, out long stamp) ? stamp : null, receivedTimestamp);
                 break;
             case "error":
                 Violations.Add($"{Name}: error {frame.Code}: {frame.Message}");
@@ -93,7 +97,19 @@ internal abstract class MemberSink : IFrameSink
         Closed.TrySetResult(status);
     }
 
-    protected abstract void OnMessage(ServerFrame frame, long receivedTimestamp);
+    private void OnRoomMessage(long? seq, long? stamp, long receivedTimestamp)
+    {
+        if (CheckSeqOrder && seq != _nextSeq)
+        {
+            Violations.Add($"{Name}: seq {seq} where {_nextSeq} was due in {Room}");
+        }
+        _nextSeq = (seq ?? _nextSeq) + 1;
+        Interlocked.Increment(ref Received);
+        OnMessage(stamp, receivedTimestamp);
+    }
+
+    /// <param name="stamp">The send time the text carries (<see cref="LatencyStamp"/>), if it carries one.</param>
+    protected abstract void OnMessage(long? stamp, long receivedTimestamp);
 
     protected virtual void OnError(ServerFrame frame)
     {

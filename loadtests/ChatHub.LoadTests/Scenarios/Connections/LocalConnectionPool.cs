@@ -18,7 +18,7 @@ internal sealed class LocalConnectionPool : IConnectionPool
     public LocalConnectionPool(ConnectionPlan plan, int firstIndex = 0)
     {
         _plan = plan;
-        _connector = ChatConnectors.ForIdle(TargetKinds.Parse(plan.Kind), plan.Urls.All(u => new Uri(u).Scheme == Uri.UriSchemeHttp));
+        _connector = ChatConnectors.ForMessaging(TargetKinds.Parse(plan.Kind), plan.Urls.Select(u => new Uri(u)));
         _next = firstIndex;
         _sink = new IdleSink(this);
     }

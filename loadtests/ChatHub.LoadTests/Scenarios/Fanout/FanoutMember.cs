@@ -19,10 +19,10 @@ internal sealed class FanoutMember : MemberSink
 
     public bool IsSender { get; }
 
-    protected override void OnMessage(ServerFrame frame, long receivedTimestamp)
+    protected override void OnMessage(long? stamp, long receivedTimestamp)
     {
         long count = Interlocked.Read(ref Received);
-        if (count > _run.WarmupMessages && LatencyStamp.TryRead(frame.Text, out long sent))
+        if (count > _run.WarmupMessages && stamp is long sent)
         {
             _run.Latency.RecordTicks(receivedTimestamp - sent);
         }

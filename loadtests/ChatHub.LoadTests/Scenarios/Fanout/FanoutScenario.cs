@@ -29,7 +29,7 @@ internal static class FanoutScenario
         var run = new FanoutRun(options);
         using var servers = new ServerSet(options.Servers);
         ServerTarget target = options.Servers[0];
-        using IChatConnector connector = ChatConnectors.For(target.Kind);
+        using IChatConnector connector = ChatConnectors.ForMessaging(target.Kind, options.Servers.Select(s => s.BaseUrl));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(options.MaxDuration);
 

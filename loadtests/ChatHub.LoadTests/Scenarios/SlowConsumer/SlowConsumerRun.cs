@@ -1,5 +1,4 @@
 using ChatHub.LoadTests.Measurement;
-using ChatHub.LoadTests.Protocol;
 using ChatHub.LoadTests.Scenarios.Common;
 
 namespace ChatHub.LoadTests.Scenarios.SlowConsumer;
@@ -55,9 +54,9 @@ internal sealed class SlowConsumerRun(string room)
 /// <summary>A member that keeps reading: its latency shows whether the stalled one hurts the room.</summary>
 internal sealed class ReadingMember(SlowConsumerRun run) : MemberSink(run.Room, run.Violations)
 {
-    protected override void OnMessage(ServerFrame frame, long receivedTimestamp)
+    protected override void OnMessage(long? stamp, long receivedTimestamp)
     {
-        if (LatencyStamp.TryRead(frame.Text, out long scheduled))
+        if (stamp is long scheduled)
         {
             run.Record(scheduled, receivedTimestamp);
         }
@@ -68,7 +67,7 @@ internal sealed class ReadingMember(SlowConsumerRun run) : MemberSink(run.Room, 
 /// <summary>The member that stops reading; its messages are only counted (and seq-checked).</summary>
 internal sealed class StalledMember(SlowConsumerRun run) : MemberSink(run.Room, run.Violations)
 {
-    protected override void OnMessage(ServerFrame frame, long receivedTimestamp)
+    protected override void OnMessage(long? stamp, long receivedTimestamp)
     {
     }
 }

@@ -171,7 +171,7 @@ internal sealed partial class RequestDispatcher(
             case RequestKind.Ping: connection.Send(new PongEvent(request.Ref)); break;
             case RequestKind.Help: connection.Send(HelpEvent.Instance); break;
             case RequestKind.Quit: connection.BeginClose(CloseCodes.Normal, "bye"); break;
-            case RequestKind.Auth: Auth(connection, request); break;
+            case RequestKind.Auth: return Auth(connection, request);
             default: Fail(connection, request, ErrorCodes.UnknownType, "unknown type"); break;
         }
 
@@ -433,22 +433,24 @@ internal sealed partial class RequestDispatcher(
     /// A fresh token for the same user, before (or within the grace period after) the current one expires. Rooms the
     /// new token no longer lists are kept until left; only later joins are checked against it.
     /// </summary>
-    private void Auth(ChatConnection connection, ClientRequest request)
+    private ValueTask Auth(ChatConnection connection, ClientRequest request)
     {
         if (!tokens.Enabled || connection.Identity is null)
         {
             Fail(connection, request, ErrorCodes.BadRequest, "this server does not use tokens");
-            return;
+            return default;
         }
 
         if (string.IsNullOrEmpty(request.Token))
         {
             Fail(connection, request, ErrorCodes.BadRequest, "auth needs a token");
-            return;
+            return default;
         }
 
-        // Keys are in memory, so this normally completes at once, on the read loop; nothing here needs its order.
-        _ = RenewAsync(connection, request.Token, request.Ref);
+        // Keys are in memory, so this normally completes at once. When it does not (keys being fetched), the read
+        // loop waits for it like a nick's claim: the identity is per-connection state, and a join read right after
+        // the auth must be checked against the renewed token.
+        return new ValueTask(RenewAsync(connection, request.Token, request.Ref));
     }
 
     private async Task RenewAsync(ChatConnection connection, string token, string? reference)
@@ -461,7 +463,7 @@ internal sealed partial class RequestDispatcher(
         }
         catch (Exception e)
         {
-            // Nobody awaits this task: a failure must still be answered, not lost.
+            // A failure must still be answered, not lost, and must not end the read loop.
             LogRenewFailed(logger, e, connection.Id);
             (identity, error) = (null, "the server could not check this token");
         }

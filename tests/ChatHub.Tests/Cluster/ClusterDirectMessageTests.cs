@@ -48,10 +48,9 @@ public sealed class ClusterDirectMessageTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var cluster = await ClusterNodes.StartAsync(2, redis.Configuration, "Cluster:OperationTimeout=00:00:01");
-        await using var ann = await cluster[0].ConnectJsonAsync("name=ann");
-        await ann.ExpectAsync("welcome");
-        await using var bob = await cluster[1].ConnectJsonAsync("name=bob");
-        await bob.ExpectAsync("welcome");
+        var (ann, bob) = await AnnAndBobAsync(cluster);
+        await using var annClient = ann;
+        await using var bobClient = bob;
 
         // Redis takes no command for longer than the operation timeout (1 s). Both DMs go out at once, so each is
         // answered one timeout after it was sent, inside the pause even on a loaded machine. The pause stays short
@@ -87,15 +86,24 @@ public sealed class ClusterDirectMessageTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var cluster = await ClusterNodes.StartAsync(2, redis.Configuration, "Cluster:OperationTimeout=00:00:01");
-        await using var ann = await cluster[0].ConnectJsonAsync("name=ann");
-        await ann.ExpectAsync("welcome");
-        await using var bob = await cluster[1].ConnectJsonAsync("name=bob");
-        await bob.ExpectAsync("welcome");
+        var (ann, bob) = await AnnAndBobAsync(cluster);
+        await using var annClient = ann;
+        await using var bobClient = bob;
 
         await redis.KillAsync();
         await ann.SendJsonAsync(new { type = "dm", to = "bob", text = "gone?", @ref = "d1" });
         var error = await ann.ExpectAsync("error");
         Assert.Equal(("unavailable", "d1"), ((string?)error["code"], (string?)error["ref"]));
+    }
+
+    /// <summary>ann on the first node, bob on the second, both welcomed.</summary>
+    private static async Task<(WsClient Ann, WsClient Bob)> AnnAndBobAsync(ClusterNodes cluster)
+    {
+        var ann = await cluster[0].ConnectJsonAsync("name=ann");
+        await ann.ExpectAsync("welcome");
+        var bob = await cluster[1].ConnectJsonAsync("name=bob");
+        await bob.ExpectAsync("welcome");
+        return (ann, bob);
     }
 
     private static async Task LiftAfterAsync(RedisConnection admin, TimeSpan after)

@@ -178,9 +178,7 @@ public sealed class SocketWebSocketDifferentialTests(ITestOutputHelper output) :
         using (server)
         using (client)
         {
-            WebSocket socket = ours
-                ? new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock)
-                : WebSocket.CreateFromStream(new NetworkStream(server, ownsSocket: false), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+            WebSocket socket = CreateServer(ours, server);
             var sentBack = Loopback.ReadToEndAsync(client);
             var log = new StringBuilder();
             var refused = new List<string>();
@@ -254,15 +252,18 @@ public sealed class SocketWebSocketDifferentialTests(ITestOutputHelper output) :
         return ours;
     }
 
+    /// <summary>Ours or .NET's server WebSocket over the accepted socket, both without keep-alive.</summary>
+    private WebSocket CreateServer(bool ours, Socket server) => ours
+        ? new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock)
+        : WebSocket.CreateFromStream(new NetworkStream(server, ownsSocket: false), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+
     private async Task<Outcome> RunAsync(bool ours, byte[] input, int[] reads)
     {
         var (server, client) = await Loopback.ConnectAsync();
         using (server)
         using (client)
         {
-            WebSocket socket = ours
-                ? new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock)
-                : WebSocket.CreateFromStream(new NetworkStream(server, ownsSocket: false), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+            WebSocket socket = CreateServer(ours, server);
             var sentBack = Loopback.ReadToEndAsync(client);
             var writing = Task.Run(async () =>
             {

@@ -73,7 +73,15 @@ internal sealed partial class ConnectionRunner(
         connections.Add(connection);
         metrics.ConnectionOpened();
         LogConnected(logger, connection.Id, connect.Format);
-        return RunAsync(connection, dispatcher.OnConnectedAsync(connection, connect.Name, connect.Rooms), connect.AddressSlot);
+        var connected = dispatcher.OnConnectedAsync(connection, connect.Name, connect.Rooms);
+        if (!connected.IsCompletedSuccessfully && socket is Sockets.SocketWebSocket raw)
+        {
+            // The listener's 101 waits to leave with the welcome (SocketHandshake.Start); a welcome that waits on a
+            // store (a name claimed in a cluster) must not keep the client from its 101 meanwhile.
+            raw.SendUpgradeResponseNow();
+        }
+
+        return RunAsync(connection, connected, connect.AddressSlot);
     }
 
     private async Task RunAsync(ChatConnection connection, Task connected, IDisposable? addressSlot)

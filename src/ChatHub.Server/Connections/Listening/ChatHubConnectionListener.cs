@@ -142,7 +142,7 @@ internal sealed partial class ChatHubConnectionListener : IConnectionListener
             }
             else if (result.Connect is not null)
             {
-                var (webSocket, running) = _handshake.Start(socket, result.Connect);
+                var (webSocket, running) = _handshake.Start(socket, result.Connect, result.Upgrade!);
                 result = default; // the request is not kept for the life of the connection
                 using (webSocket)
                 {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using ChatHub.Server.Connections.Sockets;
 using ChatHub.Server.Hosting;
 using ChatHub.Server.Observability;
 using ChatHub.Server.Security;
@@ -42,8 +43,9 @@ internal sealed partial class SocketHandshake(
 
     /// <summary>
     /// Answers the socket's upgrade when it is ours. <see cref="HandshakeResult.HandOver"/>: nothing was read, the
-    /// socket is Kestrel's to serve. Otherwise the socket has been answered (with 101 and the request's
-    /// <see cref="ConnectRequest"/>, or with an HTTP error and null) or was silent or gone, and is the caller's to close.
+    /// socket is Kestrel's to serve. Otherwise the socket has been accepted (the request's <see cref="ConnectRequest"/>
+    /// and the <c>101</c> to send, which <see cref="Start"/> sends with the first frames), answered with an HTTP error
+    /// (sent at once), or was silent or gone; without a connect request it is the caller's to close.
     /// </summary>
     public async Task<HandshakeResult> AcceptAsync(Socket socket, int localPort, CancellationToken stopping)
     {
@@ -88,7 +90,13 @@ internal sealed partial class SocketHandshake(
                 return HandshakeResult.HandOver;
             }
 
-            return ReferenceEquals(request, PeerGone) ? HandshakeResult.Closed : new HandshakeResult(false, await AnswerAsync(socket, request));
+            if (ReferenceEquals(request, PeerGone))
+            {
+                return HandshakeResult.Closed;
+            }
+
+            var (connect, upgrade) = await AnswerAsync(socket, request);
+            return new HandshakeResult(false, connect, upgrade);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -152,10 +160,12 @@ internal sealed partial class SocketHandshake(
 
     /// <summary>
     /// Starts an accepted connection: the task ends with it, and the caller disposes the WebSocket and closes the
-    /// socket afterwards. Not async itself, so the request (its query's name and rooms) is not kept for the life of
-    /// the connection by a suspended state machine.
+    /// socket afterwards. The <c>101</c> (<paramref name="upgrade"/>) is gathered ahead of the first frames and
+    /// leaves in one socket send with them (or alone at once when the first frames wait on a store: see
+    /// <see cref="ConnectionRunner.RunAsync"/>). Not async itself, so the request (its query's name and rooms) is not
+    /// kept for the life of the connection by a suspended state machine.
     /// </summary>
-    public (IDisposable WebSocket, Task Running) Start(Socket socket, ConnectRequest connect)
+    public (IDisposable WebSocket, Task Running) Start(Socket socket, ConnectRequest connect, byte[] upgrade)
     {
         WebSocket webSocket;
         IBatchingTransport transport;
@@ -163,6 +173,7 @@ internal sealed partial class SocketHandshake(
         try
         {
             (webSocket, transport, abort) = runner.CreateSocket(socket, connect.Subprotocol);
+            ((SocketWebSocket)webSocket).GatherUpgradeResponse(upgrade);
         }
         catch
         {
@@ -201,7 +212,11 @@ internal sealed partial class SocketHandshake(
         }
     }
 
-    private async Task<ConnectRequest?> AnswerAsync(Socket socket, UpgradeRequest request)
+    /// <summary>
+    /// Checks and admits the upgrade. Accepted: the connect request and the <c>101</c> to send (not sent here, see
+    /// <see cref="Start"/>); refused: nulls, the refusal sent at once.
+    /// </summary>
+    private async Task<(ConnectRequest? Connect, byte[]? Upgrade)> AnswerAsync(Socket socket, UpgradeRequest request)
     {
         if (WebSocketHandshake.Check(request, out var connect, out string accept) is { } refusal)
         {
@@ -230,20 +245,10 @@ internal sealed partial class SocketHandshake(
             response.Append("Sec-WebSocket-Protocol: ").Append(subprotocol).Append("\r\n");
         }
 
-        try
-        {
-            await socket.SendAsync(Encoding.ASCII.GetBytes(response.Append("\r\n").ToString()), SocketFlags.None);
-        }
-        catch
-        {
-            connect.AddressSlot?.Dispose(); // the connection never ran: its per-address slot goes back now
-            throw;
-        }
-
-        return connect;
+        return (connect, Encoding.ASCII.GetBytes(response.Append("\r\n").ToString()));
     }
 
-    private async Task<ConnectRequest?> RefuseAsync(Socket socket, HandshakeRefusal refusal)
+    private async Task<(ConnectRequest?, byte[]?)> RefuseAsync(Socket socket, HandshakeRefusal refusal)
     {
         metrics.HandshakeRefused(refusal.Reason);
         LogRefused(logger, socket.RemoteEndPoint, refusal.Status, refusal.Reason);
@@ -254,7 +259,7 @@ internal sealed partial class SocketHandshake(
 
         // The answer first, then the FIN behind it: the caller's close does not cut the answer short.
         socket.Shutdown(SocketShutdown.Send);
-        return null;
+        return (null, null);
     }
 
     private static string ReasonPhrase(int status) => status switch
@@ -292,8 +297,11 @@ internal sealed partial class SocketHandshake(
     private static partial void LogRefused(ILogger logger, EndPoint? remoteEndPoint, int status, string reason);
 }
 
-/// <summary>What became of a socket's opening: handed to Kestrel unread, or answered (connected when Connect is set).</summary>
-internal readonly record struct HandshakeResult(bool ForKestrel, ConnectRequest? Connect)
+/// <summary>
+/// What became of a socket's opening: handed to Kestrel unread, or answered (accepted when Connect is set, with the
+/// <c>101</c> still to send in Upgrade).
+/// </summary>
+internal readonly record struct HandshakeResult(bool ForKestrel, ConnectRequest? Connect, byte[]? Upgrade = null)
 {
     /// <summary>Not ours: nothing was read, and Kestrel serves the socket.</summary>
     public static HandshakeResult HandOver => new(true, null);

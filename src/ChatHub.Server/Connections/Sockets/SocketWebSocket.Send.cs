@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
@@ -26,6 +27,53 @@ internal sealed partial class SocketWebSocket
     private bool _capturedLast;
     private bool _lastSendWasFragment;
     private bool _closeFrameQueued; // our close frame is gathered or sent: nothing may follow it on the wire
+    private bool _upgradeGathered;  // the handshake's response is gathered and has not left yet
+
+    /// <summary>
+    /// Gathers the handshake's response (the <c>101</c>) ahead of every frame, so that it leaves in the same socket
+    /// send as the connection's first frames (the <c>welcome</c>, and the query's <c>joined</c>) instead of in a
+    /// send of its own: a socket send is a large share of the server's CPU per connect (docs/performance.md). Called
+    /// once, before the connection runs; whatever is sent first carries it. When the first frame may be late,
+    /// <see cref="SendUpgradeResponseNow"/> sends it alone.
+    /// </summary>
+    internal void GatherUpgradeResponse(ReadOnlySpan<byte> response)
+    {
+        lock (this)
+        {
+            if (_pendingLength != 0 || _sending || _disposed)
+            {
+                throw new InvalidOperationException("The upgrade response goes before every frame.");
+            }
+
+            EnsurePending(response.Length);
+            response.CopyTo(_pending);
+            _pendingLength = response.Length;
+            _upgradeGathered = true;
+        }
+    }
+
+    /// <summary>
+    /// Sends the gathered upgrade response now, with whatever is gathered behind it, unless it has left already (or
+    /// is leaving): for a connection whose first frame waits on something outside this server (a name claimed in a
+    /// cluster's store), so that the client is not kept waiting for its <c>101</c> meanwhile.
+    /// </summary>
+    internal void SendUpgradeResponseNow()
+    {
+        byte[] toSend;
+        int length;
+        lock (this)
+        {
+            if (!_upgradeGathered || _sending || _disposed || _sendFailure is not null)
+            {
+                return;
+            }
+
+            _sending = true;
+            (toSend, length) = TakePending();
+        }
+
+        ObserveInBackground(SendLoopAsync(toSend, length, CancellationToken.None));
+    }
 
     public void CaptureNextWrite(bool last)
     {
@@ -129,7 +177,11 @@ internal sealed partial class SocketWebSocket
     /// <summary>Fire and forget (keep-alive): a failure is already recorded for the next send and ends the receive.</summary>
     private void SendControlInBackground(FrameOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        var sent = SendFrameAsync(opcode, payload, flush: true, CancellationToken.None);
+        ObserveInBackground(SendFrameAsync(opcode, payload, flush: true, CancellationToken.None));
+    }
+
+    private static void ObserveInBackground(ValueTask sent)
+    {
         if (sent.IsCompleted)
         {
             if (!sent.IsCompletedSuccessfully)
@@ -229,7 +281,17 @@ internal sealed partial class SocketWebSocket
     /// <summary>Under the lock: writes a whole frame into the gathered bytes.</summary>
     private void Append(FrameOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
     {
-        int needed = _pendingLength + FrameHeader.MaxClientLength + payload.Length;
+        EnsurePending(FrameHeader.MaxClientLength + payload.Length);
+        int header = FrameHeader.WriteServer(_pending.AsSpan(_pendingLength), opcode, fin, payload.Length);
+        payload.CopyTo(_pending.AsSpan(_pendingLength + header));
+        _pendingLength += header + payload.Length;
+    }
+
+    /// <summary>Under the lock: room for <paramref name="count"/> more bytes behind what is gathered.</summary>
+    [MemberNotNull(nameof(_pending))]
+    private void EnsurePending(int count)
+    {
+        int needed = _pendingLength + count;
         if (_pending is null || _pending.Length < needed)
         {
             var larger = _pool.Rent(Math.Max(needed, 4096));
@@ -241,10 +303,6 @@ internal sealed partial class SocketWebSocket
 
             _pending = larger;
         }
-
-        int header = FrameHeader.WriteServer(_pending.AsSpan(_pendingLength), opcode, fin, payload.Length);
-        payload.CopyTo(_pending.AsSpan(_pendingLength + header));
-        _pendingLength += header + payload.Length;
     }
 
     /// <summary>Under the lock: returns what was gathered and never sent to the pool; clearing the field makes a second return impossible.</summary>
@@ -255,6 +313,7 @@ internal sealed partial class SocketWebSocket
             _pool.Return(_pending);
             _pending = null;
             _pendingLength = 0;
+            _upgradeGathered = false;
         }
     }
 
@@ -264,6 +323,7 @@ internal sealed partial class SocketWebSocket
         var taken = (_pending!, _pendingLength);
         _pending = null;
         _pendingLength = 0;
+        _upgradeGathered = false; // it leaves with these bytes
         return taken;
     }
 }

@@ -33,8 +33,7 @@ internal sealed partial class SocketWebSocket
     /// As .NET's: an empty <paramref name="buffer"/> waits for the next message and tells its type without taking
     /// any of it; a buffer gets the payload, at most the rest of the current frame. Pings are answered and pongs
     /// taken in passing. Besides refusing unmasked frames (1002), it differs in one way: a peer that ends the TCP
-    /// connection cleanly between frames, without a
-    /// close frame, yields a <see cref="WebSocketMessageType.Close"/> result with no <see cref="CloseStatus"/> and
+    /// connection between frames without a close frame, cleanly or by a reset (a dropped client with unread bytes), yields a <see cref="WebSocketMessageType.Close"/> result with no <see cref="CloseStatus"/> and
     /// the state <see cref="WebSocketState.Aborted"/>, where .NET's throws
     /// <see cref="WebSocketError.ConnectionClosedPrematurely"/>: the same ending, without an exception.
     /// </summary>
@@ -74,6 +73,12 @@ internal sealed partial class SocketWebSocket
         try
         {
             await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset && _state is WebSocketState.Open or WebSocketState.CloseSent)
+        {
+            // Reset between frames (a dropped client that had unread bytes): the same ending as a clean one.
+            Volatile.Write(ref _receiving, 0);
+            return PeerEnded();
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -178,7 +183,7 @@ internal sealed partial class SocketWebSocket
 
                         while (received < limit)
                         {
-                            int read = await _socket.ReceiveAsync(buffer[received..limit], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                            int read = await ReceiveOnceAsync(buffer[received..limit], cancellationToken).ConfigureAwait(false);
                             if (read == 0)
                             {
                                 throw EndedPrematurely();
@@ -384,7 +389,7 @@ internal sealed partial class SocketWebSocket
 
         while (_receiveCount < count)
         {
-            int read = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(_receiveCount), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int read = await ReceiveOnceAsync(_receiveBuffer.AsMemory(_receiveCount), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 return false;

@@ -225,7 +225,7 @@ internal sealed partial class SocketWebSocket
                 int sent = 0;
                 while (sent < length)
                 {
-                    sent += await _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    sent += await SendOnceAsync(buffer.AsMemory(sent, length - sent), cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)

@@ -36,7 +36,9 @@ public sealed class SocketWebSocketChatConnectionTests(ITestOutputHelper output)
     [InlineData(Ending.ClientCloses, 0)]
     [InlineData(Ending.ServerCloses, 0)]
     [InlineData(Ending.ClientEndsTcp, 0)]
-    [InlineData(Ending.ClientResets, -1)] // counted and reported, not bounded: a reset is an error by nature
+    // At most one: a reset found by the idle wait's own receive is Socket's exception, then the ending is a clean one's;
+    // found by the read after it (as the wait usually wakes), none at all.
+    [InlineData(Ending.ClientResets, 1)]
     public async Task A_connection_ends_with_the_exceptions_its_ending_needs(Ending ending, int expectedExceptions)
     {
         await using var server = await TestServer.StartAsync();
@@ -67,10 +69,10 @@ public sealed class SocketWebSocketChatConnectionTests(ITestOutputHelper output)
             output.WriteLine($"  {group.Count()} × {group.Key}");
         }
 
-        if (expectedExceptions >= 0)
-        {
-            Assert.True(exceptions.Count == expectedExceptions * Connections, string.Join("\n", exceptions.Distinct()));
-        }
+        bool withinBound = ending == Ending.ClientResets
+            ? exceptions.Count <= expectedExceptions * Connections
+            : exceptions.Count == expectedExceptions * Connections;
+        Assert.True(withinBound, string.Join("\n", exceptions.Distinct()));
     }
 
     private static async Task RunOneAsync(ConnectionServices services, Ending ending, long id)

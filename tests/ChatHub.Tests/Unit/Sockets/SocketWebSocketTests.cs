@@ -255,6 +255,43 @@ public sealed class SocketWebSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task A_reset_between_frames_is_a_close_without_status_and_inside_a_frame_an_exception()
+    {
+        var (server, client) = await Loopback.ConnectAsync();
+        using (server)
+        using (var socket = new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock))
+        {
+            await client.SendAsync(RawWebSocket.Frame(RawWebSocket.Text, "one"u8), SocketFlags.None);
+            Assert.Equal("one", Encoding.UTF8.GetString((await ReceiveMessageAsync(socket).WaitAsync(Timeout)).Payload));
+            // A dropped client with bytes it never read: its kernel ends the connection with a reset, not a FIN.
+            await socket.SendAsync(new ReadOnlyMemory<byte>("unread"u8.ToArray()), WebSocketMessageType.Text, true, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            client.LingerState = new LingerOption(true, 0);
+            client.Close();
+
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+            Assert.Null(socket.CloseStatus);
+            Assert.Equal(WebSocketState.Aborted, socket.State);
+        }
+
+        (server, client) = await Loopback.ConnectAsync();
+        using (server)
+        using (var socket = new SocketWebSocket(server, null, TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan, _clock))
+        {
+            byte[] frame = RawWebSocket.Frame(RawWebSocket.Text, "a frame cut short"u8);
+            await client.SendAsync(frame.AsMemory(0, frame.Length - 4), SocketFlags.None);
+            var peek = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            Assert.Equal(WebSocketMessageType.Text, peek.MessageType);
+            client.LingerState = new LingerOption(true, 0);
+            client.Close();
+
+            var cut = await Assert.ThrowsAsync<WebSocketException>(() => socket.ReceiveAsync(new byte[64].AsMemory(), CancellationToken.None).AsTask().WaitAsync(Timeout));
+            Assert.Equal(WebSocketError.ConnectionClosedPrematurely, cut.WebSocketErrorCode);
+            Assert.Equal(WebSocketState.Aborted, socket.State);
+        }
+    }
+
+    [Fact]
     public async Task A_pong_racing_a_burst_never_breaks_the_framing()
     {
         var (server, client) = await Loopback.ConnectAsync();

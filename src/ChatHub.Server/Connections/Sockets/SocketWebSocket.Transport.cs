@@ -44,8 +44,10 @@ internal sealed partial class SocketWebSocket
 
         if (sending.IsCompleted)
         {
+            // The result is taken before the operation goes back: one that completed on its own may be backed by it.
+            SocketResult sent = sending.Result;
             Operations.Return(operation);
-            return new ValueTask<int>(BytesSent(sending.Result));
+            return new ValueTask<int>(BytesSent(sent));
         }
 
         return AwaitSendAsync(operation, sending);
@@ -97,8 +99,10 @@ internal sealed partial class SocketWebSocket
 
         if (receiving.IsCompleted)
         {
+            // The result is taken before the operation goes back: one that completed on its own may be backed by it.
+            SocketResult received = receiving.Result;
             Operations.Return(operation);
-            return new ValueTask<int>(BytesReceived(receiving.Result));
+            return new ValueTask<int>(BytesReceived(received));
         }
 
         return AwaitReceiveAsync(operation, receiving);
